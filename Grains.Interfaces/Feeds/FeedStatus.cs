@@ -1,0 +1,39 @@
+namespace MarketData.Feeds;
+
+/// <summary>What a feed has done since it started: the body of <c>GET /api/v1/feeds</c>.</summary>
+[GenerateSerializer, Immutable, Alias("MarketData.FeedStatus")]
+public sealed record FeedStatus
+{
+    [Id(0)] public required string FeedId { get; init; }
+    /// <summary><c>binance-spot</c> (live) or <c>replay</c>.</summary>
+    [Id(1)] public required string Kind { get; init; }
+    [Id(2)] public required FeedState State { get; init; }
+    [Id(3)] public required IReadOnlyList<string> Symbols { get; init; }
+    [Id(4)] public DateTime? StartedAt { get; init; }
+    [Id(5)] public long MessagesReceived { get; init; }
+    /// <summary>Messages a second over the last completed measuring window (about 10 s).</summary>
+    [Id(6)] public double MessagesPerSecond { get; init; }
+    [Id(7)] public long BytesReceived { get; init; }
+    [Id(8)] public long EventsPublished { get; init; }
+    [Id(9)] public long Reconnects { get; init; }
+    /// <summary>Snapshot requests from books that lost sync (gap, crossed book, bad level, stale snapshot).</summary>
+    [Id(10)] public long Resyncs { get; init; }
+    [Id(11)] public long SnapshotsFetched { get; init; }
+    /// <summary>Frames that could not be parsed or carried invalid values (malformed JSON, negative quantity...).</summary>
+    [Id(12)] public long Rejected { get; init; }
+    /// <summary>Messages thrown away on purpose and counted: duplicates across a connection handover, overflow.</summary>
+    [Id(13)] public long Dropped { get; init; }
+    [Id(14)] public long UnknownEvents { get; init; }
+    [Id(15)] public string? LastError { get; init; }
+    [Id(16)] public DateTime? LastErrorAt { get; init; }
+    [Id(17)] public int RestWeightUsed { get; init; }
+    [Id(18)] public int RestWeightLimit { get; init; }
+    [Id(19)] public DateTime? RestBlockedUntil { get; init; }
+    [Id(20)] public int Connections { get; init; }
+    /// <summary>Planned connection handovers before the exchange's 24-hour cut-off.</summary>
+    [Id(21)] public long Handovers { get; init; }
+    [Id(22)] public long RateLimitHits { get; init; }
+    /// <summary>Replay only: lines read so far and in total, when known.</summary>
+    [Id(23)] public long? LinesRead { get; init; }
+    [Id(24)] public DateTime? CompletedAt { get; init; }
+}

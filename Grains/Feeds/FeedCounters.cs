@@ -1,0 +1,82 @@
+namespace MarketData.Feeds;
+
+/// <summary>
+/// Thread-safe counters of one feed. Updated from receive loops with <see cref="Interlocked"/>;
+/// read into a <see cref="FeedStatus"/> by the owning grain.
+/// </summary>
+public sealed class FeedCounters
+{
+    private long _messages, _bytes, _published, _reconnects, _resyncs, _snapshots, _rejected, _dropped, _unknown, _handovers, _rateLimitHits;
+    private long _rateWindowStartTicks, _rateWindowStartMessages;
+    private double _messagesPerSecond;
+    private readonly object _errorLock = new();
+    private readonly TimeProvider _time;
+
+    public FeedCounters(TimeProvider time)
+    {
+        _time = time;
+        _rateWindowStartTicks = time.GetTimestamp();
+    }
+
+    public string? LastError { get; private set; }
+    public DateTime? LastErrorAt { get; private set; }
+
+    public long Messages => Interlocked.Read(ref _messages);
+    public long Rejected => Interlocked.Read(ref _rejected);
+    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+    public long Resyncs => Interlocked.Read(ref _resyncs);
+    public long SnapshotsFetched => Interlocked.Read(ref _snapshots);
+    public long EventsPublished => Interlocked.Read(ref _published);
+    public long UnknownEvents => Interlocked.Read(ref _unknown);
+    public long Handovers => Interlocked.Read(ref _handovers);
+    public long RateLimitHits => Interlocked.Read(ref _rateLimitHits);
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public void MessageReceived(int bytes)
+    {
+        Interlocked.Increment(ref _messages);
+        Interlocked.Add(ref _bytes, bytes);
+    }
+
+    public void EventPublished() => Interlocked.Increment(ref _published);
+    public void Reconnected() => Interlocked.Increment(ref _reconnects);
+    public void ResyncRequested() => Interlocked.Increment(ref _resyncs);
+    public void SnapshotFetched() => Interlocked.Increment(ref _snapshots);
+    public void MessageRejected() => Interlocked.Increment(ref _rejected);
+    public void MessageDropped(long count = 1) => Interlocked.Add(ref _dropped, count);
+    public void UnknownEvent() => Interlocked.Increment(ref _unknown);
+    public void HandoverCompleted() => Interlocked.Increment(ref _handovers);
+    public void RateLimited() => Interlocked.Increment(ref _rateLimitHits);
+
+    public void Error(string message)
+    {
+        lock (_errorLock)
+        {
+            LastError = message;
+            LastErrorAt = _time.GetUtcNow().UtcDateTime;
+        }
+    }
+
+    /// <summary>Messages a second over the last window of at least 10 s; recomputed when read.</summary>
+    public double MessagesPerSecond()
+    {
+        lock (_errorLock)
+        {
+            var now = _time.GetTimestamp();
+            var elapsed = _time.GetElapsedTime(_rateWindowStartTicks, now);
+            if (elapsed >= TimeSpan.FromSeconds(10))
+            {
+                var messages = Messages;
+                _messagesPerSecond = (messages - _rateWindowStartMessages) / elapsed.TotalSeconds;
+                _rateWindowStartMessages = messages;
+                _rateWindowStartTicks = now;
+            }
+            else if (_messagesPerSecond == 0 && elapsed > TimeSpan.FromSeconds(1))
+            {
+                _messagesPerSecond = (Messages - _rateWindowStartMessages) / elapsed.TotalSeconds;
+            }
+            return _messagesPerSecond;
+        }
+    }
+}
