@@ -1,0 +1,18 @@
+namespace MarketData.Feeds;
+
+/// <summary>
+/// An ingestion engine (live exchange connection set or a replay), plain C# with no Orleans types.
+/// A feed grain owns one, starts it, forwards snapshot requests from books and reports its status.
+/// </summary>
+public interface IMarketFeed : IAsyncDisposable
+{
+    string FeedId { get; }
+
+    /// <summary>Starts the background work and returns; never throws for exchange or data faults.</summary>
+    Task StartAsync(CancellationToken cancellationToken);
+
+    /// <summary>A book lost sync: fetch (live) or look for (replay) a snapshot for <paramref name="symbol"/>. Never blocks.</summary>
+    void RequestSnapshot(string symbol, string reason);
+
+    FeedStatus GetStatus();
+}
