@@ -1,0 +1,77 @@
+using MarketData.Books;
+using MarketData.Feeds;
+using MarketData.Instruments;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MarketData.Client;
+
+/// <summary>
+/// The .NET client SDK: typed calls over the grain interfaces. Create one with <see cref="ConnectAsync"/>
+/// (an Orleans client of its own) or wrap an existing <see cref="IGrainFactory"/>.
+/// </summary>
+public sealed class MarketDataClient : IAsyncDisposable
+{
+    private readonly IGrainFactory _grains;
+    private readonly IHost? _host;
+
+    public MarketDataClient(IGrainFactory grains) => _grains = grains;
+
+    private MarketDataClient(IHost host)
+    {
+        _host = host;
+        _grains = host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>Connects to a silo's gateway on this machine (the embedded default's localhost clustering).</summary>
+    public static async Task<MarketDataClient> ConnectAsync(MarketDataClientOptions options, CancellationToken cancellationToken = default)
+    {
+        var host = Host.CreateDefaultBuilder()
+            .ConfigureLogging(logging => logging.SetMinimumLevelForOrleans(options.Verbose))
+            .UseOrleansClient(client => client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId))
+            .Build();
+        await host.StartAsync(cancellationToken);
+        return new MarketDataClient(host);
+    }
+
+    /// <summary>The book of <paramref name="instrument"/> to <paramref name="depth"/> levels a side.</summary>
+    public Task<OrderBookView> GetBookAsync(Instrument instrument, int depth = 100)
+    {
+        if (depth is < 1 or > 5000) throw new ArgumentOutOfRangeException(nameof(depth), depth, "depth must be between 1 and 5000");
+        return _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetSnapshotAsync(depth);
+    }
+
+    public Task<TopOfBook> GetTopOfBookAsync(Instrument instrument) => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetTopOfBookAsync();
+
+    public Task<BookHealth> GetBookHealthAsync(Instrument instrument) => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetHealthAsync();
+
+    public Task<IReadOnlyList<FeedStatus>> GetFeedsAsync() => _grains.GetGrain<IFeedRegistryGrain>(0).GetStatusesAsync();
+
+    /// <summary>True when a registered feed follows the instrument (an unknown one has no book).</summary>
+    public Task<bool> IsFollowedAsync(Instrument instrument) => _grains.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(instrument.Exchange, instrument.Symbol);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is null) return;
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+public sealed record MarketDataClientOptions
+{
+    public int GatewayPort { get; init; } = 30000;
+    public string ServiceId { get; init; } = "marketdata";
+    public string ClusterId { get; init; } = "dev";
+    public bool Verbose { get; init; }
+}
+
+internal static class LoggingExtensions
+{
+    public static ILoggingBuilder SetMinimumLevelForOrleans(this ILoggingBuilder logging, bool verbose)
+    {
+        if (!verbose) logging.ClearProviders();
+        return logging;
+    }
+}

@@ -1,0 +1,171 @@
+using MarketData.Books;
+using MarketData.Domain.Books;
+using MarketData.Instruments;
+using MarketData.Streams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace MarketData.Actors;
+
+/// <summary>
+/// The L2 book of one instrument. Thin: it owns an <see cref="OrderBookSynchronizer"/> (all the sync rules
+/// live there), feeds it from the depth stream, asks the publishing feed for snapshots when the synchroniser
+/// says so, and turns silence into <see cref="BookStatus.Stale"/>.
+/// </summary>
+[ImplicitStreamSubscription(MarketStreams.Depth)]
+public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscriptionObserver, IAsyncObserver<MarketEventBatch>
+{
+    public const int MaxDepth = 5000;
+
+    private readonly ILogger<OrderBookGrain> _logger;
+    private readonly TimeProvider _time;
+    private readonly OrderBookOptions _options;
+    private readonly StreamBatchSequence _sequence = new();
+    private OrderBookSynchronizer _sync = null!;
+    private Instrument _instrument;
+    private (string FeedId, FeedKind Kind)? _feed;
+    private DateTime _lastHeard;
+    private DateTime? _snapshotRequestedAt;
+    private string? _snapshotRequestReason;
+
+    public OrderBookGrain(ILogger<OrderBookGrain> logger, TimeProvider time, IOptions<OrderBookOptions> options)
+    {
+        _logger = logger;
+        _time = time;
+        _options = options.Value;
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _instrument = Instrument.Parse(this.GetPrimaryKeyString());
+        _sync = new OrderBookSynchronizer(_options.MaxBufferedDiffs);
+        _lastHeard = Now;
+        this.RegisterGrainTimer(CheckAsync, new GrainTimerCreationOptions
+        {
+            DueTime = _options.CheckInterval,
+            Period = _options.CheckInterval,
+            Interleave = false,
+            KeepAlive = false,
+        });
+        return Task.CompletedTask;
+    }
+
+    private DateTime Now => _time.GetUtcNow().UtcDateTime;
+
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+        => await handleFactory.Create<MarketEventBatch>().ResumeAsync(this);
+
+    public async Task OnNextAsync(MarketEventBatch batch, StreamSequenceToken? token = null)
+    {
+        switch (_sequence.Check(batch))
+        {
+            case BatchOrder.Duplicate:
+                return; // at-least-once delivery: already applied
+            case BatchOrder.Gap:
+                // Stream batches were lost: the next diff will show a gap, but say so now.
+                _sync.MarkStale("stream batches lost between feed and book");
+                break;
+        }
+        _feed = (batch.FeedId, batch.FeedKind);
+        _lastHeard = Now;
+
+        foreach (var e in batch.Events)
+        {
+            var action = e switch
+            {
+                DepthDiff diff => _sync.OnDiff(diff),
+                DepthSnapshot snapshot => OnSnapshot(snapshot),
+                FeedInterrupted interrupted => MarkStale(interrupted.Reason),
+                _ => SyncAction.None, // heartbeats only refresh _lastHeard
+            };
+            if (action.RequestSnapshot)
+                await RequestSnapshotAsync(action.Reason ?? "snapshot needed");
+        }
+    }
+
+    private SyncAction OnSnapshot(DepthSnapshot snapshot)
+    {
+        _snapshotRequestedAt = null;
+        return _sync.OnSnapshot(snapshot);
+    }
+
+    private SyncAction MarkStale(string reason)
+    {
+        _sync.MarkStale($"feed interrupted: {reason}");
+        return SyncAction.None;
+    }
+
+    private async Task RequestSnapshotAsync(string reason)
+    {
+        if (_feed is not { } feed) return;
+        _snapshotRequestedAt = Now;
+        _snapshotRequestReason = reason;
+        try
+        {
+            await FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId).RequestSnapshotAsync(_instrument.Symbol, reason);
+        }
+        catch (Exception ex)
+        {
+            // The periodic check asks again; a failed request must not fail stream delivery.
+            _logger.LogWarning(ex, "Snapshot request for {Instrument} to feed {Feed} failed", _instrument, feed.FeedId);
+        }
+    }
+
+    private async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        if (_sync.Status == BookStatus.Synced && now - _lastHeard > _options.StaleAfter)
+            _sync.MarkStale($"no data from the feed for {(now - _lastHeard).TotalSeconds:F0} s");
+
+        var waiting = _sync.Status is BookStatus.Syncing or BookStatus.Resyncing;
+        if (waiting && _snapshotRequestedAt is { } asked && now - asked > _options.SnapshotRetryAfter)
+            await RequestSnapshotAsync($"{_snapshotRequestReason} (no snapshot after {_options.SnapshotRetryAfter.TotalSeconds:F0} s, asking again)");
+    }
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex)
+    {
+        _logger.LogWarning(ex, "Depth stream error for {Instrument}", _instrument);
+        return Task.CompletedTask;
+    }
+
+    public Task<OrderBookView> GetSnapshotAsync(int depth)
+    {
+        if (depth is < 1 or > MaxDepth)
+            throw new ArgumentOutOfRangeException(nameof(depth), depth, $"depth must be between 1 and {MaxDepth}");
+        return Task.FromResult(BookViews.Create(_instrument, _sync, depth));
+    }
+
+    public Task<TopOfBook> GetTopOfBookAsync()
+    {
+        var view = BookViews.Create(_instrument, _sync, 1);
+        return Task.FromResult(new TopOfBook(view.Status, view.LastUpdateId, view.BestBid, view.BestAsk, view.UpdatedAt));
+    }
+
+    public Task<BookHealth> GetHealthAsync()
+    {
+        var c = _sync.Counters;
+        return Task.FromResult(new BookHealth
+        {
+            Status = _sync.Status,
+            StatusReason = _sync.StatusReason,
+            LastUpdateId = _sync.Book.LastUpdateId,
+            DiffsApplied = c.DiffsApplied,
+            DiffsDroppedStale = c.DiffsDroppedStale,
+            Gaps = c.Gaps,
+            CrossedBooks = c.CrossedBooks,
+            BadLevels = c.BadLevels,
+            Resyncs = c.Resyncs,
+            SnapshotsApplied = c.SnapshotsApplied,
+            BidLevels = _sync.Book.BidCount,
+            AskLevels = _sync.Book.AskCount,
+            UpdatedAt = BookViews.EventTime(_sync.LastEventTime),
+            SyncedSince = _sync.SyncedSince,
+            BufferedDiffs = _sync.BufferedDiffs,
+            BufferOverflows = c.BufferOverflows,
+        });
+    }
+}

@@ -1,0 +1,185 @@
+using System.Threading.Channels;
+using MarketData.Feeds;
+using MarketData.Instruments;
+using MarketData.Streams;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace MarketData.Streaming;
+
+/// <summary>
+/// Publishes a feed's events to the market streams. Receive loops hand events over without waiting
+/// (<see cref="Publish"/> never blocks); one background loop drains whatever has queued, groups it by
+/// instrument and namespace in arrival order, and publishes one <see cref="MarketEventBatch"/> per group,
+/// all groups concurrently. Under light load a batch is one frame; under heavy load batches grow, which
+/// is what keeps the number of stream events (grain calls) affordable.
+/// </summary>
+public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
+{
+    /// <summary>Largest batch published as one stream event.</summary>
+    public const int MaxBatchSize = 512;
+
+    private readonly Channel<(Instrument Instrument, MarketEvent Event)> _queue;
+    private readonly IStreamProvider _streams;
+    private readonly string _feedId;
+    private readonly FeedKind _feedKind;
+    private readonly long _incarnation;
+    private readonly FeedCounters _counters;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<(Instrument, string), StreamState> _streamStates = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private long _queued, _handled;
+
+    public OrleansStreamSink(IStreamProvider streams, string feedId, FeedKind feedKind, FeedCounters counters,
+        TimeProvider time, ILogger logger, int capacity = 200_000)
+    {
+        _streams = streams;
+        _feedId = feedId;
+        _feedKind = feedKind;
+        _counters = counters;
+        _time = time;
+        _logger = logger;
+        _incarnation = time.GetUtcNow().UtcTicks;
+        _queue = Channel.CreateBounded<(Instrument, MarketEvent)>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails instead of dropping silently
+        });
+        _loop = Task.Run(PublishLoopAsync);
+    }
+
+    /// <summary>Events accepted but not yet handed to a stream.</summary>
+    public long Pending => Interlocked.Read(ref _queued) - Interlocked.Read(ref _handled);
+
+    public bool Publish(Instrument instrument, MarketEvent marketEvent)
+    {
+        if (_queue.Writer.TryWrite((instrument, marketEvent)))
+        {
+            Interlocked.Increment(ref _queued);
+            return true;
+        }
+        // Counted, never silent; the book will see the sequence gap and resync.
+        _counters.MessageDropped();
+        return false;
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        while (Pending > 0 && !_loop.IsCompleted)
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PublishLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var groups = new Dictionary<(Instrument, string), List<MarketEvent>>();
+        var order = new List<(Instrument, string)>();
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var taken = 0;
+                while (taken < MaxBatchSize * 16 && reader.TryRead(out var item))
+                {
+                    taken++;
+                    var key = (item.Instrument, MarketStreams.NamespaceOf(item.Event) ?? MarketStreams.Depth);
+                    if (!groups.TryGetValue(key, out var list))
+                    {
+                        list = new List<MarketEvent>();
+                        groups[key] = list;
+                    }
+                    if (list.Count == 0) order.Add(key);
+                    list.Add(item.Event);
+                }
+
+                var tasks = new List<Task>(order.Count);
+                foreach (var key in order) tasks.Add(PublishGroupAsync(key, StateOf(key), groups[key]));
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+                foreach (var key in order) groups[key].Clear();
+                order.Clear();
+                Interlocked.Add(ref _handled, taken);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private StreamState StateOf((Instrument Instrument, string Namespace) key)
+    {
+        if (!_streamStates.TryGetValue(key, out var state))
+        {
+            state = new StreamState(_streams.GetStream<MarketEventBatch>(StreamId.Create(key.Namespace, key.Instrument.Key)));
+            _streamStates[key] = state;
+        }
+        return state;
+    }
+
+    private async Task PublishGroupAsync((Instrument Instrument, string Namespace) key, StreamState state, List<MarketEvent> events)
+    {
+        for (var offset = 0; offset < events.Count; offset += MaxBatchSize)
+        {
+            var count = Math.Min(MaxBatchSize, events.Count - offset);
+            var batch = new MarketEventBatch
+            {
+                FeedId = _feedId,
+                FeedKind = _feedKind,
+                FeedIncarnation = _incarnation,
+                Sequence = ++state.Sequence,
+                Events = events.GetRange(offset, count).ToArray(),
+                PublishedAt = _time.GetUtcNow().UtcDateTime,
+            };
+            await PublishWithRetryAsync(state.Stream, batch, key).ConfigureAwait(false);
+            for (var i = 0; i < count; i++) _counters.EventPublished();
+        }
+    }
+
+    private async Task PublishWithRetryAsync(IAsyncStream<MarketEventBatch> stream, MarketEventBatch batch, (Instrument Instrument, string Namespace) key)
+    {
+        // Memory stream queues refuse events when full (16,384 waiting); wait and retry rather than lose data.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await stream.OnNextAsync(batch).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested && attempt < 20)
+            {
+                if (attempt == 1)
+                    _logger.LogWarning(ex, "Publishing {Count} events to {Namespace}/{Instrument} failed; retrying", batch.Events.Length, key.Namespace, key.Instrument);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 10 * attempt * attempt)), _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            {
+                _counters.MessageDropped(batch.Events.Length);
+                _counters.Error($"stream publish to {key.Namespace}/{key.Instrument} failed: {ex.Message}");
+                _logger.LogError(ex, "Dropped {Count} events for {Namespace}/{Instrument} after retries", batch.Events.Length, key.Namespace, key.Instrument);
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+        _stop.Dispose();
+    }
+
+    private sealed class StreamState(IAsyncStream<MarketEventBatch> stream)
+    {
+        public IAsyncStream<MarketEventBatch> Stream { get; } = stream;
+        public long Sequence;
+    }
+}

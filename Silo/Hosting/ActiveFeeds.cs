@@ -1,0 +1,51 @@
+using MarketData.Exchanges.Binance;
+using MarketData.Feeds;
+using MarketData.Recording;
+using MarketData.Streams;
+using Microsoft.Extensions.Options;
+
+namespace MarketData.Silo.Hosting;
+
+/// <summary>
+/// Which feeds this silo starts: the replay when <c>Replay:Files</c> lists files (an offline run),
+/// otherwise the live Binance feed unless <c>Feeds:Binance:Enabled</c> is false.
+/// </summary>
+public sealed class ActiveFeeds(IOptions<BinanceFeedOptions> binance, IOptions<ReplayOptions> replay)
+{
+    public IReadOnlyList<(FeedKind Kind, string FeedId)> All
+    {
+        get
+        {
+            if (replay.Value.Files.Count > 0) return [(FeedKind.Replay, replay.Value.FeedId)];
+            return binance.Value.Enabled ? [(FeedKind.BinanceSpot, binance.Value.FeedId)] : [];
+        }
+    }
+}
+
+/// <summary>
+/// Starts the active feeds when the silo starts, and keeps asking until each has started: with in-memory
+/// reminders nothing else would bring ingestion back after a silo restart.
+/// </summary>
+public sealed class FeedStarter(IGrainFactory grains, ActiveFeeds feeds, ILogger<FeedStarter> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var (kind, feedId) in feeds.All)
+        {
+            for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+            {
+                try
+                {
+                    await Actors.FeedGrains.Get(grains, kind, feedId).EnsureStartedAsync();
+                    logger.LogInformation("Feed {FeedId} is running", feedId);
+                    break;
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(ex, "Starting feed {FeedId} failed (attempt {Attempt}); retrying", feedId, attempt);
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt * 2)), stoppingToken);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using MarketData.Actors;
+using MarketData.Exchanges.Binance;
+using MarketData.Recording;
+using MarketData.Streams;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Streams;
+
+namespace MarketData.Silo.Hosting;
+
+/// <summary>
+/// The silo's Orleans providers and the services its grains need, in one place so that the host program
+/// and the integration tests configure a silo the same way.
+/// </summary>
+public static class MarketDataSilo
+{
+    /// <summary>Grain storage used by the grains that persist state (none yet in the walking skeleton).</summary>
+    public const string StorageName = "marketdata";
+
+    /// <summary>
+    /// Embedded default: memory streams, memory grain storage, in-memory reminders. Clustering is left to the
+    /// caller (localhost for the host program, the test cluster's own for tests).
+    /// </summary>
+    public static ISiloBuilder AddMarketDataProviders(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var streams = configuration.GetSection(StreamOptionsSection).Get<MarketStreamOptions>() ?? new MarketStreamOptions();
+        silo.AddMemoryGrainStorageAsDefault()
+            .AddMemoryGrainStorage(StorageName)
+            .UseInMemoryReminderService()
+            .AddMemoryStreams(MarketStreams.Provider, b =>
+            {
+                b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+                b.ConfigurePartitioning(streams.Queues);
+                b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = streams.PollPeriod));
+            });
+        silo.Services.AddMarketDataServices(configuration);
+        return silo;
+    }
+
+    public const string StreamOptionsSection = "Streams";
+
+    /// <summary>Options bound for the grains: feeds, replay, books, recording.</summary>
+    public static IServiceCollection AddMarketDataServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<BinanceFeedOptions>().Bind(configuration.GetSection(BinanceFeedOptions.Section));
+        services.AddOptions<ReplayOptions>().Bind(configuration.GetSection(ReplayOptions.Section));
+        services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
+        var recordDirectory = configuration["Record:Directory"];
+        if (!string.IsNullOrWhiteSpace(recordDirectory))
+        {
+            services.AddSingleton<IFrameRecorder>(sp => new FileFrameRecorder(recordDirectory, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<FileFrameRecorder>()));
+        }
+        return services;
+    }
+}
+
+/// <summary>Memory stream tuning, bound from <c>Streams</c>.</summary>
+public sealed class MarketStreamOptions
+{
+    /// <summary>Stream queues (each a grain); instruments hash onto them.</summary>
+    public int Queues { get; set; } = 8;
+
+    /// <summary>How often pulling agents poll the queues. Orleans' default of 100 ms would dominate latency.</summary>
+    public TimeSpan PollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
+}

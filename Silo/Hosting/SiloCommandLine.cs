@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace MarketData.Silo.Hosting;
+
+/// <summary>
+/// Turns the silo's own switches into configuration keys, leaving the rest (<c>--Key=value</c> overrides)
+/// to the generic host:
+/// <c>--replay FILE...</c> → <c>Replay:Files</c>, <c>--speed max|N</c> → <c>Replay:Speed</c>,
+/// <c>--record DIR</c> → <c>Record:Directory</c>.
+/// </summary>
+public static class SiloCommandLine
+{
+    public sealed record Parsed(Dictionary<string, string?> Settings, string[] Remaining);
+
+    public static Parsed Parse(string[] args)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var remaining = new List<string>();
+        var files = 0;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--replay":
+                    while (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                        settings[$"Replay:Files:{files++}"] = Path.GetFullPath(args[++i]);
+                    if (files == 0) throw new ArgumentException("--replay needs at least one recording file.");
+                    break;
+                case "--speed":
+                    settings["Replay:Speed"] = ParseSpeed(i + 1 < args.Length ? args[++i] : null);
+                    break;
+                case "--record":
+                    if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                        throw new ArgumentException("--record needs a directory.");
+                    settings["Record:Directory"] = Path.GetFullPath(args[++i]);
+                    break;
+                default:
+                    remaining.Add(args[i]);
+                    break;
+            }
+        }
+        return new Parsed(settings, remaining.ToArray());
+    }
+
+    private static string ParseSpeed(string? text)
+    {
+        if (string.Equals(text, "max", StringComparison.OrdinalIgnoreCase)) return "0";
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var speed) && speed > 0 && double.IsFinite(speed))
+            return speed.ToString(CultureInfo.InvariantCulture);
+        throw new ArgumentException($"--speed must be 'max' or a positive number (1 = recorded pace), not '{text}'.");
+    }
+}

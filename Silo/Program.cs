@@ -1,0 +1,36 @@
+using MarketData.Silo.Hosting;
+using MarketData.Silo.Http;
+
+// A market-data silo: Orleans (embedded default: localhost clustering, memory streams, storage and
+// reminders), the feeds (live Binance, or a replay with --replay), and the HTTP API on the same host.
+SiloCommandLine.Parsed commandLine;
+try
+{
+    commandLine = SiloCommandLine.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder(commandLine.Remaining);
+builder.Configuration.AddInMemoryCollection(commandLine.Settings);
+
+var orleans = builder.Configuration.GetSection("Orleans");
+builder.UseOrleans(silo =>
+{
+    silo.UseLocalhostClustering(
+        siloPort: orleans.GetValue("SiloPort", 11111),
+        gatewayPort: orleans.GetValue("GatewayPort", 30000),
+        serviceId: orleans.GetValue("ServiceId", "marketdata") ?? "marketdata",
+        clusterId: orleans.GetValue("ClusterId", "dev") ?? "dev");
+    silo.AddMarketDataProviders(builder.Configuration);
+});
+builder.Services.AddSingleton<ActiveFeeds>();
+builder.Services.AddHostedService<FeedStarter>();
+
+var app = builder.Build();
+app.MapMarketDataApi();
+await app.RunAsync();
+return 0;
