@@ -1,0 +1,571 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using MarketData.Instruments;
+using MarketData.Streams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace MarketData.Tests.Fakes;
+
+/// <summary>How a connection of the fake server ended.</summary>
+public enum FakeCloseKind { Open, ClosedByClient, ClosedByServer, Aborted }
+
+/// <summary>Kinds of broken frames the fake server can send.</summary>
+public enum MalformedFrame { BadJson, Truncated, NonNumericQuantity, NegativeQuantity, UnknownEventType }
+
+/// <summary>One WebSocket connection the fake server accepted.</summary>
+public sealed class FakeConnection
+{
+    internal FakeConnection(int id, IReadOnlyList<string> streams, WebSocket socket, DateTimeOffset openedAt)
+    {
+        Id = id; Streams = streams; Socket = socket; OpenedAt = openedAt;
+    }
+
+    public int Id { get; }
+    /// <summary>Stream names as requested (<c>btcusdt@depth@100ms</c> ...).</summary>
+    public IReadOnlyList<string> Streams { get; }
+    public DateTimeOffset OpenedAt { get; }
+    public FakeCloseKind Closed { get; internal set; }
+    public int FramesSent { get; internal set; }
+    internal WebSocket Socket { get; }
+    internal SemaphoreSlim SendLock { get; } = new(1, 1);
+    internal ITimer? CutOff { get; set; }
+
+    internal string? StreamFor(string symbolLower, string kind)
+    {
+        foreach (var s in Streams)
+        {
+            var at = s.IndexOf('@', StringComparison.Ordinal);
+            if (s.AsSpan(0, at).SequenceEqual(symbolLower) && (s[(at + 1)..] == kind || (kind == "depth" && s[(at + 1)..].StartsWith("depth", StringComparison.Ordinal))))
+                return s;
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// A deterministic synthetic market for one symbol: an L2 book it mutates step by step, emitting
+/// <c>depthUpdate</c> with correct U/u, trades, aggregate trades, bookTicker and a ticker. Fixed mid price,
+/// so the book never crosses. Not thread-safe on its own: the server serialises access.
+/// </summary>
+public sealed class FakeMarket
+{
+    private const long Tick = 1_000_000;            // 0.01
+    private readonly SortedDictionary<long, long> _bids = new();
+    private readonly SortedDictionary<long, long> _asks = new();
+    private readonly Random _random;
+    private readonly long _mid;
+
+    internal FakeMarket(string symbol, int seed, long mid)
+    {
+        Symbol = symbol;
+        _random = new Random(seed);
+        _mid = mid;
+        LastUpdateId = 1_000;
+        for (var i = 1; i <= 20; i++)
+        {
+            _bids[mid - i * Tick] = Quantity();
+            _asks[mid + i * Tick] = Quantity();
+        }
+        TradeId = 5_000;
+        AggTradeId = 700;
+    }
+
+    public string Symbol { get; }
+    public long LastUpdateId { get; private set; }
+    public long TradeId { get; private set; }
+    public long AggTradeId { get; private set; }
+    public int Steps { get; private set; }
+
+    /// <summary>Bids best first.</summary>
+    public PriceLevel[] Bids => _bids.Reverse().Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray();
+    /// <summary>Asks best first.</summary>
+    public PriceLevel[] Asks => _asks.Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray();
+
+    internal sealed record StepResult(long FirstUpdateId, long FinalUpdateId, List<PriceLevel> Bids, List<PriceLevel> Asks, bool Traded, long TradeId, long AggTradeId, long TradePrice, long TradeQuantity, bool BuyerIsMaker);
+
+    internal StepResult Step()
+    {
+        Steps++;
+        var bids = new List<PriceLevel>();
+        var asks = new List<PriceLevel>();
+        var changes = _random.Next(1, 5);
+        for (var i = 0; i < changes; i++)
+        {
+            var bid = _random.Next(2) == 0;
+            var price = bid ? _mid - _random.Next(1, 31) * Tick : _mid + _random.Next(1, 31) * Tick;
+            var side = bid ? _bids : _asks;
+            var list = bid ? bids : asks;
+            if (list.Exists(l => l.Price == price)) continue;
+            long quantity = side.ContainsKey(price) && _random.Next(4) == 0 ? 0 : Quantity();
+            if (quantity == 0) side.Remove(price); else side[price] = quantity;
+            list.Add(new PriceLevel(price, quantity));
+        }
+        if (bids.Count == 0 && asks.Count == 0)
+        {
+            var price = _mid - Tick;
+            _bids[price] = Quantity();
+            bids.Add(new PriceLevel(price, _bids[price]));
+        }
+        var first = LastUpdateId + 1;
+        LastUpdateId += _random.Next(1, 4);
+        var traded = _random.Next(2) == 0;
+        long tradePrice = 0, tradeQuantity = 0;
+        var buyerIsMaker = _random.Next(2) == 0;
+        if (traded)
+        {
+            TradeId++;
+            AggTradeId++;
+            tradePrice = buyerIsMaker ? (_bids.Count > 0 ? _bids.Keys.Max() : _mid - Tick) : (_asks.Count > 0 ? _asks.Keys.Min() : _mid + Tick);
+            tradeQuantity = Quantity();
+        }
+        return new StepResult(first, LastUpdateId, bids, asks, traded, TradeId, AggTradeId, tradePrice, tradeQuantity, buyerIsMaker);
+    }
+
+    internal (PriceLevel Bid, PriceLevel Ask) Best()
+    {
+        var bid = _bids.Count > 0 ? _bids.Last() : default;
+        var ask = _asks.Count > 0 ? _asks.First() : default;
+        return (new PriceLevel(bid.Key, bid.Value), new PriceLevel(ask.Key, ask.Value));
+    }
+
+    private long Quantity() => _random.Next(1, 5000) * 100_000; // 0.001 steps
+}
+
+/// <summary>
+/// A local stand-in for Binance spot (Kestrel on 127.0.0.1, port 0) speaking the real wire protocol:
+/// <c>/stream?streams=...</c> combined-stream WebSocket (text frames wrapped as {"stream","data"}) and
+/// <c>/api/v3/depth</c> with the weight header and Binance error bodies. Markets advance only when a test
+/// calls <see cref="EmitAsync"/> (or <see cref="StartPump"/>), so runs are deterministic for a seed.
+/// Faults: drop connections mid-stream, skip diffs (gap), REST 429/418 with Retry-After, malformed
+/// frames, serverShutdown, and a 24-hour cut-off measured on the injected <see cref="TimeProvider"/>.
+/// </summary>
+public sealed partial class FakeBinanceServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, FakeMarket> _markets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _skipDiffs = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(HttpStatusCode Status, int RetryAfterSeconds)> _restFaults = new();
+    private readonly List<FakeConnection> _connections = [];
+    private readonly SemaphoreSlim _marketLock = new(1, 1);
+    private readonly object _weightLock = new();
+    private long _weightMinute = -1;
+    private int _weightUsed;
+    private int _nextConnectionId;
+    private int _restRequests;
+    private CancellationTokenSource? _pump;
+    private Task? _pumpTask;
+
+    private FakeBinanceServer(WebApplication app, TimeProvider time, IEnumerable<string> symbols, int seed)
+    {
+        _app = app;
+        _time = time;
+        var i = 0;
+        foreach (var symbol in symbols)
+        {
+            _markets[symbol] = new FakeMarket(symbol, seed * 7919 + i, (100 + 50 * i) * FixedPoint.Scale);
+            i++;
+        }
+    }
+
+    /// <summary>Cut-off age of a connection (Binance: 24 h), on the injected clock.</summary>
+    public TimeSpan ConnectionMaxAge { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>REST weight per minute before the server answers 429 by itself.</summary>
+    public int WeightLimitPerMinute { get; set; } = 6000;
+    /// <summary>Send a ticker every this many steps.</summary>
+    public int TickerEvery { get; set; } = 10;
+
+    public Uri RestBaseUrl { get; private set; } = null!;
+    public Uri WebSocketBaseUrl { get; private set; } = null!;
+    public IReadOnlyCollection<string> Symbols => _markets.Keys;
+    public FakeMarket Market(string symbol) => _markets[symbol];
+
+    public int ConnectionsAccepted { get { lock (_connections) return _connections.Count; } }
+    public int OpenConnections { get { lock (_connections) return _connections.Count(c => c.Closed == FakeCloseKind.Open); } }
+    public IReadOnlyList<FakeConnection> Connections { get { lock (_connections) return _connections.ToArray(); } }
+    public int RestRequests => Volatile.Read(ref _restRequests);
+    public int WeightUsedThisMinute { get { lock (_weightLock) return _weightMinute == CurrentMinute() ? _weightUsed : 0; } }
+
+    public static async Task<FakeBinanceServer> StartAsync(TimeProvider time, int seed, params string[] symbols)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new FakeBinanceServer(app, time, symbols, seed);
+        app.UseWebSockets();
+        app.Map("/stream", server.HandleStreamAsync);
+        app.MapGet("/api/v3/depth", server.HandleDepthAsync);
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException("no server");
+        server.RestBaseUrl = new Uri(address);
+        server.WebSocketBaseUrl = new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal));
+        return server;
+    }
+
+    // ---------------------------------------------------------------- market driving
+
+    /// <summary>Advances every market <paramref name="steps"/> times and sends the frames to subscribed connections.</summary>
+    public async Task EmitAsync(int steps = 1, string? onlySymbol = null)
+    {
+        for (var n = 0; n < steps; n++)
+        {
+            var frames = new List<(string SymbolLower, string Kind, string Payload)>();
+            await _marketLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                var eventTime = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                foreach (var market in _markets.Values)
+                {
+                    if (onlySymbol is not null && market.Symbol != onlySymbol) continue;
+                    var lower = market.Symbol.ToLowerInvariant();
+                    var step = market.Step();
+                    var skip = _skipDiffs.TryGetValue(market.Symbol, out var left) && left > 0;
+                    if (skip) _skipDiffs[market.Symbol] = left - 1;
+                    else frames.Add((lower, "depth", DepthUpdateJson(market.Symbol, eventTime, step)));
+                    var (bid, ask) = market.Best();
+                    frames.Add((lower, "bookTicker", $"{{\"u\":{step.FinalUpdateId},\"s\":\"{market.Symbol}\",\"b\":\"{Text(bid.Price)}\",\"B\":\"{Text(bid.Quantity)}\",\"a\":\"{Text(ask.Price)}\",\"A\":\"{Text(ask.Quantity)}\"}}"));
+                    if (step.Traded)
+                    {
+                        var m = step.BuyerIsMaker ? "true" : "false";
+                        frames.Add((lower, "trade", $"{{\"e\":\"trade\",\"E\":{eventTime},\"s\":\"{market.Symbol}\",\"t\":{step.TradeId},\"p\":\"{Text(step.TradePrice)}\",\"q\":\"{Text(step.TradeQuantity)}\",\"T\":{eventTime},\"m\":{m},\"M\":true}}"));
+                        frames.Add((lower, "aggTrade", $"{{\"e\":\"aggTrade\",\"E\":{eventTime},\"s\":\"{market.Symbol}\",\"a\":{step.AggTradeId},\"p\":\"{Text(step.TradePrice)}\",\"q\":\"{Text(step.TradeQuantity)}\",\"f\":{step.TradeId},\"l\":{step.TradeId},\"T\":{eventTime},\"m\":{m},\"M\":true}}"));
+                    }
+                    if (TickerEvery > 0 && market.Steps % TickerEvery == 0)
+                        frames.Add((lower, "ticker", $"{{\"e\":\"24hrTicker\",\"E\":{eventTime + market.Steps},\"s\":\"{market.Symbol}\",\"p\":\"0.00\",\"P\":\"0.00\",\"w\":\"{Text(bid.Price)}\",\"x\":\"{Text(bid.Price)}\",\"c\":\"{Text(bid.Price)}\",\"Q\":\"1.00\",\"b\":\"{Text(bid.Price)}\",\"B\":\"{Text(bid.Quantity)}\",\"a\":\"{Text(ask.Price)}\",\"A\":\"{Text(ask.Quantity)}\",\"o\":\"{Text(bid.Price)}\",\"h\":\"{Text(ask.Price)}\",\"l\":\"{Text(bid.Price)}\",\"v\":\"10.00\",\"q\":\"1000.00\",\"O\":0,\"C\":86400000,\"F\":0,\"L\":{market.TradeId},\"n\":{market.TradeId}}}"));
+                }
+                // Send while holding the market lock so every connection sees the same order as the book changed.
+                foreach (var (lower, kind, payload) in frames)
+                    await BroadcastAsync(lower, kind, payload).ConfigureAwait(false);
+            }
+            finally { _marketLock.Release(); }
+        }
+    }
+
+    /// <summary>Emits steps on a real-time period until stopped (for integration tests and demos).</summary>
+    public void StartPump(TimeSpan period, int stepsPerTick = 1)
+    {
+        StopPump();
+        var cts = new CancellationTokenSource();
+        _pump = cts;
+        _pumpTask = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(period);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(cts.Token).ConfigureAwait(false))
+                    await EmitAsync(stepsPerTick).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { }
+        });
+    }
+
+    public void StopPump()
+    {
+        _pump?.Cancel();
+        try { _pumpTask?.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        _pump?.Dispose();
+        _pump = null;
+        _pumpTask = null;
+    }
+
+    /// <summary>The next <paramref name="count"/> diffs of <paramref name="symbol"/> change the book but are not sent: a sequence gap.</summary>
+    public void SkipNextDiffs(string symbol, int count = 1)
+    {
+        _marketLock.Wait();
+        try { _skipDiffs[symbol] = count; }
+        finally { _marketLock.Release(); }
+    }
+
+    /// <summary>The server's book of <paramref name="symbol"/> (best first) and its last update id, consistently.</summary>
+    public async Task<(PriceLevel[] Bids, PriceLevel[] Asks, long LastUpdateId)> BookAsync(string symbol)
+    {
+        await _marketLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var m = _markets[symbol];
+            return (m.Bids, m.Asks, m.LastUpdateId);
+        }
+        finally { _marketLock.Release(); }
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /// <summary>Drops every open connection without a close handshake (like a network failure mid-stream).</summary>
+    public void AbortAllConnections()
+    {
+        foreach (var c in Connections.Where(c => c.Closed == FakeCloseKind.Open))
+        {
+            c.Closed = FakeCloseKind.Aborted;
+            c.Socket.Abort();
+        }
+    }
+
+    /// <summary>Closes one connection from the server side with a close frame (as the 24 h cut-off does).</summary>
+    public async Task CloseConnectionAsync(FakeConnection connection, string reason = "server closed")
+    {
+        if (connection.Closed != FakeCloseKind.Open) return;
+        connection.Closed = FakeCloseKind.ClosedByServer;
+        await connection.SendLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
+        finally { connection.SendLock.Release(); }
+    }
+
+    /// <summary>The next REST requests answer with these statuses (429 or 418) and Retry-After seconds, in order.</summary>
+    public void EnqueueRestFault(HttpStatusCode status, int retryAfterSeconds) => _restFaults.Enqueue((status, retryAfterSeconds));
+
+    /// <summary>Sends one raw text frame to every open connection subscribed to any stream of <paramref name="symbol"/> (or to all when null).</summary>
+    public async Task SendRawAsync(string text, string? symbol = null)
+    {
+        var lower = symbol?.ToLowerInvariant();
+        await _marketLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            foreach (var c in Connections.Where(c => c.Closed == FakeCloseKind.Open))
+                if (lower is null || c.Streams.Any(s => s.StartsWith(lower + "@", StringComparison.Ordinal)))
+                    await SendAsync(c, text).ConfigureAwait(false);
+        }
+        finally { _marketLock.Release(); }
+    }
+
+    /// <summary>Sends a broken frame for <paramref name="symbol"/> on its depth stream name (so a client can tell which book it hurt).</summary>
+    public Task SendMalformedAsync(string symbol, MalformedFrame kind)
+    {
+        var lower = symbol.ToLowerInvariant();
+        var stream = $"{lower}@depth@100ms";
+        var e = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var text = kind switch
+        {
+            MalformedFrame.BadJson => $"{{\"stream\":\"{stream}\",\"data\":{{\"e\":\"depthUpdate\",\"E\":{e},\"s\":\"{symbol}\",\"U\":1,\"u\":2,\"b\":[[\"1.0\",\"2.0\"]],,}}}}",
+            MalformedFrame.Truncated => $"{{\"stream\":\"{stream}\",\"data\":{{\"e\":\"depthUpdate\",\"E\":{e},\"s\":\"{symbol}\",\"U\":1,\"u\":2,\"b\":[[\"1.0\",\"2",
+            MalformedFrame.NonNumericQuantity => $"{{\"stream\":\"{stream}\",\"data\":{{\"e\":\"depthUpdate\",\"E\":{e},\"s\":\"{symbol}\",\"U\":1,\"u\":2,\"b\":[[\"1.00\",\"abc\"]],\"a\":[]}}}}",
+            MalformedFrame.NegativeQuantity => $"{{\"stream\":\"{stream}\",\"data\":{{\"e\":\"depthUpdate\",\"E\":{e},\"s\":\"{symbol}\",\"U\":1,\"u\":2,\"b\":[[\"1.00\",\"-5.0\"]],\"a\":[]}}}}",
+            MalformedFrame.UnknownEventType => $"{{\"stream\":\"{lower}@mystery\",\"data\":{{\"e\":\"mysteryEvent\",\"E\":{e},\"s\":\"{symbol}\"}}}}",
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        return SendRawAsync(text, symbol);
+    }
+
+    /// <summary>Announces a planned shutdown on every open connection (combined-stream form).</summary>
+    public Task SendServerShutdownAsync()
+        => SendRawAsync($"{{\"stream\":\"!serverShutdown\",\"data\":{{\"e\":\"serverShutdown\",\"E\":{_time.GetUtcNow().ToUnixTimeMilliseconds()}}}}}");
+
+    // ---------------------------------------------------------------- protocol
+
+    [GeneratedRegex("^[a-z0-9]{1,20}@(depth|depth@100ms|depth@1000ms|trade|aggTrade|bookTicker|ticker)$")]
+    private static partial Regex StreamName();
+
+    private async Task HandleStreamAsync(HttpContext context)
+    {
+        var streamsText = context.Request.Query["streams"].ToString();
+        var streams = streamsText.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var invalid = streams.FirstOrDefault(s => !StreamName().IsMatch(s));
+        if (streams.Length == 0 || invalid is not null || streams.Length > 1024)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync($"{{\"code\":-1100,\"msg\":\"Invalid stream name '{invalid}'.\"}}").ConfigureAwait(false);
+            return;
+        }
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = 400;
+            return;
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        FakeConnection connection;
+        // Register under the market lock so the connection sees whole steps only.
+        await _marketLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            connection = new FakeConnection(Interlocked.Increment(ref _nextConnectionId), streams, socket, _time.GetUtcNow());
+            lock (_connections) _connections.Add(connection);
+        }
+        finally { _marketLock.Release(); }
+        connection.CutOff = _time.CreateTimer(_ => _ = CloseConnectionAsync(connection, "24h cut-off"), null, ConnectionMaxAge, Timeout.InfiniteTimeSpan);
+
+        // Clients send nothing on a combined stream; read only to see the close handshake or a failure.
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (connection.Closed == FakeCloseKind.Open) connection.Closed = FakeCloseKind.ClosedByClient;
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await connection.SendLock.WaitAsync().ConfigureAwait(false);
+                        try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false); }
+                        finally { connection.SendLock.Release(); }
+                    }
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            if (connection.Closed == FakeCloseKind.Open) connection.Closed = FakeCloseKind.Aborted;
+        }
+        finally
+        {
+            connection.CutOff?.Dispose();
+        }
+    }
+
+    private async Task HandleDepthAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _restRequests);
+        var symbol = context.Request.Query["symbol"].ToString();
+        var limitText = context.Request.Query["limit"].ToString();
+        var limit = 100;
+        if (limitText.Length > 0 && !int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        {
+            await ErrorAsync(context, 400, -1100, "Illegal characters found in parameter 'limit'.", 1).ConfigureAwait(false);
+            return;
+        }
+        limit = Math.Clamp(limit, 1, 5000);
+        var weight = limit switch { <= 100 => 5, <= 500 => 25, <= 1000 => 50, _ => 250 };
+
+        if (_restFaults.TryDequeue(out var fault))
+        {
+            context.Response.Headers["Retry-After"] = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            var used = AddWeight(0);
+            await ErrorAsync(context, (int)fault.Status, -1003, (int)fault.Status == 418 ? "Way too much request weight used; IP banned until later." : "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", used).ConfigureAwait(false);
+            return;
+        }
+        if (WeightUsedThisMinute + weight > WeightLimitPerMinute)
+        {
+            var now = _time.GetUtcNow();
+            var retry = 60 - now.Second;
+            context.Response.Headers["Retry-After"] = retry.ToString(CultureInfo.InvariantCulture);
+            await ErrorAsync(context, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", AddWeight(0)).ConfigureAwait(false);
+            return;
+        }
+        if (string.IsNullOrEmpty(symbol))
+        {
+            await ErrorAsync(context, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.", AddWeight(1)).ConfigureAwait(false);
+            return;
+        }
+        if (!_markets.TryGetValue(symbol, out var market))
+        {
+            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(weight)).ConfigureAwait(false);
+            return;
+        }
+        string body;
+        await _marketLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var sb = new StringBuilder();
+            sb.Append("{\"lastUpdateId\":").Append(market.LastUpdateId).Append(",\"bids\":");
+            AppendLevels(sb, market.Bids.Take(limit));
+            sb.Append(",\"asks\":");
+            AppendLevels(sb, market.Asks.Take(limit));
+            sb.Append('}');
+            body = sb.ToString();
+        }
+        finally { _marketLock.Release(); }
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(weight).ToString(CultureInfo.InvariantCulture);
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        await context.Response.WriteAsync(body).ConfigureAwait(false);
+    }
+
+    private static async Task ErrorAsync(HttpContext context, int status, int code, string message, int usedWeight)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = usedWeight.ToString(CultureInfo.InvariantCulture);
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        await context.Response.WriteAsync($"{{\"code\":{code},\"msg\":\"{message}\"}}").ConfigureAwait(false);
+    }
+
+    private int AddWeight(int weight)
+    {
+        lock (_weightLock)
+        {
+            var minute = CurrentMinute();
+            if (minute != _weightMinute) { _weightMinute = minute; _weightUsed = 0; }
+            _weightUsed += weight;
+            return _weightUsed;
+        }
+    }
+
+    private long CurrentMinute() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 60_000;
+
+    private async Task BroadcastAsync(string symbolLower, string kind, string payload)
+    {
+        foreach (var c in Connections)
+        {
+            if (c.Closed != FakeCloseKind.Open) continue;
+            var stream = c.StreamFor(symbolLower, kind);
+            if (stream is null) continue;
+            await SendAsync(c, $"{{\"stream\":\"{stream}\",\"data\":{payload}}}").ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SendAsync(FakeConnection c, string text)
+    {
+        await c.SendLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (c.Closed != FakeCloseKind.Open || c.Socket.State != WebSocketState.Open) return;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await c.Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+            c.FramesSent++;
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            if (c.Closed == FakeCloseKind.Open) c.Closed = FakeCloseKind.Aborted;
+        }
+        finally { c.SendLock.Release(); }
+    }
+
+    private static string DepthUpdateJson(string symbol, long eventTime, FakeMarket.StepResult step)
+    {
+        var sb = new StringBuilder();
+        sb.Append("{\"e\":\"depthUpdate\",\"E\":").Append(eventTime).Append(",\"s\":\"").Append(symbol)
+          .Append("\",\"U\":").Append(step.FirstUpdateId).Append(",\"u\":").Append(step.FinalUpdateId).Append(",\"b\":");
+        AppendLevels(sb, step.Bids);
+        sb.Append(",\"a\":");
+        AppendLevels(sb, step.Asks);
+        sb.Append('}');
+        return sb.ToString();
+    }
+
+    private static void AppendLevels(StringBuilder sb, IEnumerable<PriceLevel> levels)
+    {
+        sb.Append('[');
+        var first = true;
+        foreach (var l in levels)
+        {
+            if (!first) sb.Append(',');
+            first = false;
+            sb.Append("[\"").Append(Text(l.Price)).Append("\",\"").Append(Text(l.Quantity)).Append("\"]");
+        }
+        sb.Append(']');
+    }
+
+    private static string Text(long value) => FixedPoint.ToText(value);
+
+    public async ValueTask DisposeAsync()
+    {
+        StopPump();
+        AbortAllConnections();
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _marketLock.Dispose();
+    }
+}

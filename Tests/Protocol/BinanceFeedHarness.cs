@@ -1,0 +1,196 @@
+using MarketData.Books;
+using MarketData.Domain.Books;
+using MarketData.Exchanges.Binance;
+using MarketData.Instruments;
+using MarketData.Streams;
+using MarketData.Tests.Fakes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace MarketData.Tests.Protocol;
+
+/// <summary>
+/// Feed + fake Binance + recording sink + one <see cref="OrderBookSynchronizer"/> per symbol, driven the way
+/// the book grain will drive it: diffs and snapshots go in, and a <see cref="SyncAction"/> asking for a
+/// snapshot becomes <see cref="BinanceSpotFeed.RequestSnapshot"/>. All time is fake.
+/// </summary>
+internal sealed class BinanceFeedHarness : IAsyncDisposable
+{
+    private readonly Dictionary<string, OrderBookSynchronizer> _books = new(StringComparer.Ordinal);
+
+    private BinanceFeedHarness(FakeTimeProvider time, FakeBinanceServer server, ITestOutputHelper output)
+    {
+        Time = time;
+        Server = server;
+        Output = output;
+    }
+
+    public FakeTimeProvider Time { get; }
+    public FakeBinanceServer Server { get; }
+    public ITestOutputHelper Output { get; }
+    public RecordingSink Sink { get; } = new();
+    public BinanceSpotFeed Feed { get; private set; } = null!;
+    public BinanceFeedOptions Options { get; private set; } = null!;
+    public string[] Symbols => [.. Server.Symbols];
+
+    public static async Task<BinanceFeedHarness> StartAsync(ITestOutputHelper output, Action<BinanceFeedOptions>? configure = null,
+        Action<FakeBinanceServer>? beforeStart = null, params string[] symbols)
+    {
+        if (symbols.Length == 0) symbols = ["BTCUSDT", "ETHUSDT"];
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+        var server = await FakeBinanceServer.StartAsync(time, seed: 42, symbols);
+        var harness = new BinanceFeedHarness(time, server, output);
+        var options = new BinanceFeedOptions
+        {
+            RestBaseUrl = server.RestBaseUrl.ToString(),
+            WebSocketBaseUrl = server.WebSocketBaseUrl.ToString(),
+            Symbols = [.. symbols],
+            SnapshotStagger = TimeSpan.Zero,
+            HeartbeatInterval = TimeSpan.FromHours(1),
+        };
+        configure?.Invoke(options);
+        harness.Options = options;
+        foreach (var s in symbols) harness._books[s] = new OrderBookSynchronizer();
+        harness.Sink.OnPublished = harness.Drive;
+        harness.Feed = new BinanceSpotFeed(options, harness.Sink, time, new TestLogger(output));
+        beforeStart?.Invoke(server);
+        await harness.Feed.StartAsync(CancellationToken.None);
+        return harness;
+    }
+
+    public static Instrument Instrument(string symbol) => new("binance", symbol);
+
+    public OrderBookSynchronizer Book(string symbol) => _books[symbol];
+
+    /// <summary>Runs on the feed's publishing path, under the symbol's gate: exactly the order the book grain sees.</summary>
+    private void Drive(Instrument instrument, MarketEvent marketEvent)
+    {
+        var book = _books[instrument.Symbol];
+        SyncAction action;
+        lock (book)
+        {
+            action = marketEvent switch
+            {
+                DepthDiff diff => book.OnDiff(diff),
+                DepthSnapshot snapshot => book.OnSnapshot(snapshot),
+                FeedInterrupted interrupted => Stale(book, interrupted.Reason),
+                _ => SyncAction.None,
+            };
+        }
+        if (action.RequestSnapshot) Feed.RequestSnapshot(instrument.Symbol, action.Reason ?? "book asked");
+    }
+
+    private static SyncAction Stale(OrderBookSynchronizer book, string reason)
+    {
+        book.MarkStale(reason);
+        return SyncAction.None;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> (bounded by real time), advancing fake time by <paramref name="advance"/> between polls.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? advance = null, Func<Task>? between = null)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting for: {what}. Status: {Describe()}");
+            if (advance is { } step) Time.Advance(step);
+            if (between is not null) await between();
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>Waits until the server holds <paramref name="connections"/> open connections and the feed says it is connected.</summary>
+    public Task WaitConnectedAsync(int connections = 1)
+        => WaitUntilAsync(() => Server.OpenConnections == connections && Feed.GetStatus().State == MarketData.Feeds.FeedState.Connected, "connected");
+
+    /// <summary>Emits steps until every book is synced at the server's last update id, then compares every level.</summary>
+    public async Task AssertBooksMatchServerAsync(TimeSpan? advance = null)
+    {
+        foreach (var symbol in Symbols)
+        {
+            await WaitUntilAsync(() => IsCaughtUp(symbol), $"{symbol} synced at the server's last update id", advance,
+                between: async () => { if (!IsCaughtUp(symbol)) await Server.EmitAsync(1); });
+            var (bids, asks, lastUpdateId) = await Server.BookAsync(symbol);
+            var book = Book(symbol);
+            lock (book)
+            {
+                Assert.Equal(lastUpdateId, book.Book.LastUpdateId);
+                var localBids = new PriceLevel[book.Book.BidCount];
+                var localAsks = new PriceLevel[book.Book.AskCount];
+                book.Book.CopyBids(localBids);
+                book.Book.CopyAsks(localAsks);
+                Assert.Equal(bids, localBids);
+                Assert.Equal(asks, localAsks);
+            }
+        }
+    }
+
+    private bool IsCaughtUp(string symbol)
+    {
+        var book = Book(symbol);
+        var server = Server.Market(symbol);
+        lock (book) return book.Status == BookStatus.Synced && book.Book.LastUpdateId == server.LastUpdateId;
+    }
+
+    /// <summary>Depth diffs were published with strictly increasing u, trades and aggregate trades with strictly increasing ids.</summary>
+    public void AssertNoDuplicates(string symbol)
+    {
+        var events = Sink.EventsOf(Instrument(symbol));
+        AssertIncreasing(events.OfType<DepthDiff>().Select(d => d.FinalUpdateId), "depth u");
+        AssertIncreasing(events.OfType<TradeEvent>().Where(t => !t.IsAggregate).Select(t => t.TradeId), "trade id");
+        AssertIncreasing(events.OfType<TradeEvent>().Where(t => t.IsAggregate).Select(t => t.TradeId), "aggTrade id");
+        AssertIncreasing(events.OfType<BookTickerEvent>().Select(t => t.UpdateId), "bookTicker u");
+    }
+
+    /// <summary>Each diff continues the previous one (U == previous u + 1) and trade ids are consecutive: nothing lost.</summary>
+    public void AssertContiguous(string symbol)
+    {
+        var events = Sink.EventsOf(Instrument(symbol));
+        var diffs = events.OfType<DepthDiff>().ToArray();
+        for (var i = 1; i < diffs.Length; i++)
+            Assert.True(diffs[i].FirstUpdateId == diffs[i - 1].FinalUpdateId + 1, $"{symbol}: diff {i} U={diffs[i].FirstUpdateId} after u={diffs[i - 1].FinalUpdateId}");
+        var trades = events.OfType<TradeEvent>().Where(t => !t.IsAggregate).Select(t => t.TradeId).ToArray();
+        for (var i = 1; i < trades.Length; i++)
+            Assert.True(trades[i] == trades[i - 1] + 1, $"{symbol}: trade {trades[i]} after {trades[i - 1]}");
+    }
+
+    private static void AssertIncreasing(IEnumerable<long> values, string what)
+    {
+        long? previous = null;
+        foreach (var v in values)
+        {
+            Assert.True(previous is null || v > previous, $"{what} {v} published after {previous}");
+            previous = v;
+        }
+    }
+
+    public string Describe()
+    {
+        var s = Feed.GetStatus();
+        var books = string.Join(", ", _books.Select(kv => { lock (kv.Value) return $"{kv.Key}={kv.Value.Status}@{kv.Value.Book.LastUpdateId}/{Server.Market(kv.Key).LastUpdateId} ({kv.Value.StatusReason})"; }));
+        return $"state {s.State}, conns {s.Connections} (server open {Server.OpenConnections}, accepted {Server.ConnectionsAccepted}), msgs {s.MessagesReceived}, " +
+               $"snapshots {s.SnapshotsFetched}, resyncs {s.Resyncs}, rejected {s.Rejected}, dropped {s.Dropped}, reconnects {s.Reconnects}, handovers {s.Handovers}, " +
+               $"rest {Server.RestRequests}, last error {s.LastError}; books: {books}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Feed.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>Writes log lines to the test output; swallows writes after the test finished.</summary>
+internal sealed class TestLogger(ITestOutputHelper output) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        try { output.WriteLine($"[{logLevel}] {formatter(state, exception)}{(exception is null ? "" : " " + exception)}"); }
+        catch (InvalidOperationException) { }
+    }
+}
