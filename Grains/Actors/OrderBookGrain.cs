@@ -116,8 +116,17 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private async Task CheckAsync(CancellationToken cancellationToken)
     {
         var now = Now;
-        if (_sync.Status == BookStatus.Synced && now - _lastHeard > _options.StaleAfter)
-            _sync.MarkStale($"no data from the feed for {(now - _lastHeard).TotalSeconds:F0} s");
+        var silentFor = now - _lastHeard;
+        if (_sync.Status == BookStatus.Synced && silentFor > _options.StaleAfter)
+            _sync.MarkStale($"no data from the feed for {silentFor.TotalSeconds:F0} s");
+
+        // A live feed that went silent may have been deactivated: poking it brings ingestion back well
+        // before its reminder would.
+        if (silentFor > _options.StaleAfter && _feed is { Kind: FeedKind.BinanceSpot } feed)
+        {
+            try { await FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId).EnsureStartedAsync(); }
+            catch (Exception ex) { _logger.LogWarning(ex, "Could not restart feed {Feed} for silent book {Instrument}", feed.FeedId, _instrument); }
+        }
 
         var waiting = _sync.Status is BookStatus.Syncing or BookStatus.Resyncing;
         if (waiting && _snapshotRequestedAt is { } asked && now - asked > _options.SnapshotRetryAfter)

@@ -2,6 +2,7 @@ using MarketData.Actors;
 using MarketData.Exchanges.Binance;
 using MarketData.Recording;
 using MarketData.Streams;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Streams;
@@ -43,7 +44,15 @@ public static class MarketDataSilo
     public static IServiceCollection AddMarketDataServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<BinanceFeedOptions>().Bind(configuration.GetSection(BinanceFeedOptions.Section));
+        var binance = configuration.GetSection(BinanceFeedOptions.SectionName);
+        services.AddOptions<BinanceFeedOptions>().Configure(options =>
+        {
+            binance.Bind(options);
+            // Binding appends configured list items to the defaults; configured lists replace them instead.
+            if (binance.GetSection(nameof(options.Symbols)).Get<List<string>>() is { Count: > 0 } symbols) options.Symbols = symbols;
+            if (binance.GetSection(nameof(options.Streams)).Get<List<string>>() is { Count: > 0 } streams) options.Streams = streams;
+        }).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BinanceFeedOptions>, BinanceFeedOptionsValidator>();
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection(ReplayOptions.Section));
         services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
         var recordDirectory = configuration["Record:Directory"];
@@ -64,4 +73,16 @@ public sealed class MarketStreamOptions
 
     /// <summary>How often pulling agents poll the queues. Orleans' default of 100 ms would dominate latency.</summary>
     public TimeSpan PollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
+}
+
+/// <summary>Fails silo start-up with every problem in <c>Feeds:Binance</c>, one sentence each.</summary>
+internal sealed class BinanceFeedOptionsValidator : IValidateOptions<BinanceFeedOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BinanceFeedOptions options)
+    {
+        if (!options.Enabled) return ValidateOptionsResult.Success;
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(errors.Select(e => $"{BinanceFeedOptions.SectionName}: {e}"));
+    }
 }

@@ -11,6 +11,9 @@ public sealed class BinanceFeedOptions
     /// <summary>Binance allows at most 1024 streams on one connection.</summary>
     public const int MaxStreamsPerConnectionLimit = 1024;
 
+    /// <summary>False turns the live feed off (a silo that only replays or only serves).</summary>
+    public bool Enabled { get; set; } = true;
+
     public string FeedId { get; set; } = "binance";
     public string RestBaseUrl { get; set; } = "https://api.binance.com";
     public string WebSocketBaseUrl { get; set; } = "wss://stream.binance.com:9443";

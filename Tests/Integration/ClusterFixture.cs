@@ -1,0 +1,88 @@
+using MarketData.Silo.Hosting;
+using MarketData.Silo.Http;
+using MarketData.Tests.Fakes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.TestingHost;
+
+namespace MarketData.Tests.Integration;
+
+/// <summary>
+/// One in-process Orleans cluster (one silo, configured exactly as the host program configures it), fed
+/// by a fake Binance server on loopback, with the HTTP API served on a loopback port over the cluster's client.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly string[] Symbols = ["BTCUSDT", "ETHUSDT"];
+
+    public FakeBinanceServer Server { get; private set; } = null!;
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+    public HttpClient Http { get; private set; } = null!;
+    private WebApplication? _api;
+
+    public async Task InitializeAsync()
+    {
+        Server = await FakeBinanceServer.StartAsync(TimeProvider.System, seed: 7, Symbols);
+        Server.StartPump(TimeSpan.FromMilliseconds(50));
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Feeds:Binance:RestBaseUrl"] = Server.RestBaseUrl.ToString(),
+            ["Feeds:Binance:WebSocketBaseUrl"] = Server.WebSocketBaseUrl.ToString(),
+            ["Feeds:Binance:SnapshotStagger"] = "00:00:00.010",
+            ["Feeds:Binance:HeartbeatInterval"] = "00:00:00.500",
+            ["Feeds:Binance:ReconnectMinDelay"] = "00:00:00.100",
+            ["Feeds:Binance:ReconnectMaxDelay"] = "00:00:01",
+            ["Books:StaleAfter"] = "00:00:02",
+            ["Books:CheckInterval"] = "00:00:00.500",
+            ["Books:SnapshotRetryAfter"] = "00:00:03",
+        };
+        for (var i = 0; i < Symbols.Length; i++) settings[$"Feeds:Binance:Symbols:{i}"] = Symbols[i];
+
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSiloHost((_, host) =>
+        {
+            host.Configuration.AddInMemoryCollection(settings);
+            host.Services.AddSingleton<ActiveFeeds>();
+            host.Services.AddHostedService<FeedStarter>();
+            host.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        builder.ConfigureSilo((_, silo) => silo.AddMarketDataProviders(silo.Configuration));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+
+        var web = WebApplication.CreateSlimBuilder();
+        web.WebHost.UseUrls("http://127.0.0.1:0");
+        web.Logging.ClearProviders();
+        web.Services.AddSingleton<IGrainFactory>(Cluster.Client);
+        _api = web.Build();
+        _api.MapMarketDataApi();
+        await _api.StartAsync();
+        var address = _api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (_api is not null) await _api.DisposeAsync();
+        if (Cluster is not null)
+        {
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+        if (Server is not null) await Server.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}

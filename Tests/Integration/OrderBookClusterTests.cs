@@ -1,0 +1,151 @@
+using System.Net;
+using System.Text.Json;
+using MarketData.Books;
+using MarketData.Client;
+using MarketData.Feeds;
+using MarketData.Instruments;
+using MarketData.Json;
+using MarketData.Streams;
+
+namespace MarketData.Tests.Integration;
+
+/// <summary>
+/// The whole path on an Orleans test cluster: fake Binance → feed grain → streams → book grains, read
+/// through the client SDK and over HTTP.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class OrderBookClusterTests(ClusterFixture fixture)
+{
+    private static readonly Instrument Btc = new("binance", "BTCUSDT");
+    private static readonly Instrument Eth = new("binance", "ETHUSDT");
+    private readonly MarketDataClient _client = new(fixture.Client);
+
+    private Task<OrderBookView> WaitSyncedAsync(Instrument instrument)
+        => Eventually.WaitAsync(() => _client.GetBookAsync(instrument, 20), v => v.Status == BookStatus.Synced, $"{instrument} synced");
+
+    /// <summary>Pauses the fake market until the book has caught up, then compares the two books level by level.</summary>
+    private async Task AssertBookEqualsExchangeAsync(Instrument instrument)
+    {
+        fixture.Server.StopPump();
+        try
+        {
+            var exchange = await fixture.Server.BookAsync(instrument.Symbol);
+            var view = await Eventually.WaitAsync(() => _client.GetBookAsync(instrument, 5000),
+                v => v.Status == BookStatus.Synced && v.LastUpdateId == exchange.LastUpdateId, $"{instrument} at update {exchange.LastUpdateId}");
+            Assert.Equal(exchange.Bids.Select(l => new BookLevel(FixedPoint.ToDecimal(l.Price), FixedPoint.ToDecimal(l.Quantity))), view.Bids);
+            Assert.Equal(exchange.Asks.Select(l => new BookLevel(FixedPoint.ToDecimal(l.Price), FixedPoint.ToDecimal(l.Quantity))), view.Asks);
+        }
+        finally
+        {
+            fixture.Server.StartPump(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    [Fact]
+    public async Task Books_sync_from_the_fake_exchange_and_match_it()
+    {
+        await WaitSyncedAsync(Btc);
+        await WaitSyncedAsync(Eth);
+        await AssertBookEqualsExchangeAsync(Btc);
+        await AssertBookEqualsExchangeAsync(Eth);
+
+        var top = await _client.GetTopOfBookAsync(Btc);
+        Assert.NotNull(top.BestBid);
+        Assert.NotNull(top.BestAsk);
+        Assert.True(top.BestBid!.Value.Price < top.BestAsk!.Value.Price);
+    }
+
+    [Fact]
+    public async Task A_sequence_gap_resyncs_only_that_book()
+    {
+        await WaitSyncedAsync(Btc);
+        await WaitSyncedAsync(Eth);
+        var btcBefore = await _client.GetBookHealthAsync(Btc);
+        var ethBefore = await _client.GetBookHealthAsync(Eth);
+
+        fixture.Server.SkipNextDiffs(Btc.Symbol);
+        await Eventually.WaitAsync(() => _client.GetBookHealthAsync(Btc), h => h.Gaps > btcBefore.Gaps && h.Status == BookStatus.Synced, "BTCUSDT gap detected and resynced");
+        await AssertBookEqualsExchangeAsync(Btc);
+
+        var ethAfter = await _client.GetBookHealthAsync(Eth);
+        Assert.Equal(ethBefore.Gaps, ethAfter.Gaps);
+        Assert.Equal(ethBefore.Resyncs, ethAfter.Resyncs);
+    }
+
+    [Fact]
+    public async Task Http_serves_the_book_feeds_and_clear_errors()
+    {
+        await WaitSyncedAsync(Btc);
+
+        using var book = await fixture.Http.GetAsync("/api/v1/books/binance/btcusdt?depth=5");
+        Assert.Equal(HttpStatusCode.OK, book.StatusCode);
+        using var doc = JsonDocument.Parse(await book.Content.ReadAsStringAsync());
+        var root = doc.RootElement;
+        Assert.Equal("binance", root.GetProperty("exchange").GetString());
+        Assert.Equal("BTCUSDT", root.GetProperty("symbol").GetString());
+        Assert.Contains(root.GetProperty("status").GetString(), new[] { "synced", "stale" });
+        Assert.True(root.GetProperty("lastUpdateId").GetInt64() > 0);
+        var bids = root.GetProperty("bids");
+        Assert.Equal(5, bids.GetArrayLength());
+        Assert.Equal(JsonValueKind.String, bids[0][0].ValueKind);
+        Assert.Equal(bids[0][0].GetString(), root.GetProperty("bestBid")[0].GetString());
+        Assert.True(decimal.Parse(root.GetProperty("bestBid")[0].GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            < decimal.Parse(root.GetProperty("bestAsk")[0].GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(JsonValueKind.String, root.GetProperty("updatedAt").ValueKind);
+
+        using var unknown = await fixture.Http.GetAsync("/api/v1/books/binance/DOGEUSDT");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("No feed follows binance:DOGEUSDT", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        foreach (var bad in new[] { "/api/v1/books/binance/BTC$USDT", "/api/v1/books/bin-ance/BTCUSDT", "/api/v1/books/binance/BTCUSDT?depth=0",
+                     "/api/v1/books/binance/BTCUSDT?depth=abc", "/api/v1/books/binance/BTCUSDT?depth=5001" })
+        {
+            using var response = await fixture.Http.GetAsync(bad);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{bad} gave {response.StatusCode}");
+            using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.False(string.IsNullOrEmpty(error.RootElement.GetProperty("error").GetString()));
+        }
+
+        using var feeds = await fixture.Http.GetAsync("/api/v1/feeds");
+        Assert.Equal(HttpStatusCode.OK, feeds.StatusCode);
+        using var feedsDoc = JsonDocument.Parse(await feeds.Content.ReadAsStringAsync());
+        var feed = Assert.Single(feedsDoc.RootElement.GetProperty("feeds").EnumerateArray());
+        Assert.Equal("binance", feed.GetProperty("feedId").GetString());
+        Assert.Equal("connected", feed.GetProperty("state").GetString());
+        Assert.True(feed.GetProperty("messagesReceived").GetInt64() > 0);
+        Assert.True(feed.GetProperty("eventsPublished").GetInt64() > 0);
+        Assert.True(feed.GetProperty("snapshotsFetched").GetInt64() >= 2);
+    }
+
+    [Fact]
+    public async Task Cli_prints_the_same_document_as_http()
+    {
+        await WaitSyncedAsync(Eth);
+        var view = await _client.GetBookAsync(Eth, 3);
+        var expected = MarketDataJson.Serialize(MarketDataJson.ToDocument(view));
+        Assert.Contains("\"bids\":[[", expected, StringComparison.Ordinal);
+
+        Assert.True(Cli.TryParse(["book", "binance:ETHUSDT", "--depth", "3"], out var command, out _));
+        Assert.Equal(Eth, command.Instrument);
+        Assert.Equal(3, command.Depth);
+        Assert.False(Cli.TryParse(["book", "ETHUSDT"], out _, out var error));
+        Assert.Contains("malformed", error, StringComparison.Ordinal);
+        Assert.False(Cli.TryParse(["book", "binance:ETHUSDT", "--depth", "0"], out _, out _));
+        Assert.False(Cli.TryParse(["frobnicate"], out _, out _));
+    }
+
+    [Fact]
+    public async Task Ingestion_comes_back_after_the_feed_grain_is_deactivated()
+    {
+        await WaitSyncedAsync(Btc);
+        var connectionsBefore = fixture.Server.ConnectionsAccepted;
+
+        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IBinanceFeedGrain>("binance"));
+
+        // The silent books poke their feed; it reconnects and the books resync.
+        await Eventually.WaitAsync(() => Task.FromResult(fixture.Server.ConnectionsAccepted), n => n > connectionsBefore, "a new connection");
+        await Eventually.WaitAsync(() => _client.GetFeedsAsync(), f => f.Any(s => s.State == FeedState.Connected), "feed connected again");
+        await WaitSyncedAsync(Btc);
+        await AssertBookEqualsExchangeAsync(Btc);
+    }
+}
