@@ -1,0 +1,21 @@
+namespace MarketData.Domain.Books;
+
+/// <summary>What happened to one book since it was created. Every discarded diff or snapshot is counted here.</summary>
+public sealed class SyncCounters
+{
+    public long DiffsApplied { get; internal set; }
+    /// <summary>Diffs with <c>u</c> at or below the book's update id (already contained in the book).</summary>
+    public long DiffsDroppedStale { get; internal set; }
+    public long Gaps { get; internal set; }
+    public long CrossedBooks { get; internal set; }
+    public long BadLevels { get; internal set; }
+    /// <summary>Times a synced (or stale) book was discarded and rebuilding started.</summary>
+    public long Resyncs { get; internal set; }
+    public long SnapshotsApplied { get; internal set; }
+    /// <summary>Buffered diffs discarded (oldest first) because the buffer was full.</summary>
+    public long BufferOverflows { get; internal set; }
+    /// <summary>Snapshots not used: too old for the buffered diffs, not bridging them, invalid, or arriving while synced.</summary>
+    public long SnapshotsRejected { get; internal set; }
+    /// <summary>Snapshot requests issued (at most one outstanding at a time).</summary>
+    public long SnapshotRequests { get; internal set; }
+}
