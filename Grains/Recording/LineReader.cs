@@ -43,8 +43,9 @@ internal sealed class LineReader : IDisposable
                 var content = _buffer.AsSpan(_start, _end - _start);
                 _start = _end;
                 if (skipping) { Error = $"line longer than {MaxLineBytes} bytes"; return LineStatus.TooLong; }
-                line = content.Length > 0 && content[^1] == (byte)'\r' ? content[..^1] : content;
-                return LineStatus.Line;
+                // Writers end every line with '\n': a last line without one is what a cut-off file leaves.
+                line = content;
+                return LineStatus.Unterminated;
             }
             // No newline in what we hold: make room and read more.
             if (_start > 0)
@@ -86,4 +87,12 @@ internal sealed class LineReader : IDisposable
     public void Dispose() => _stream.Dispose();
 }
 
-internal enum LineStatus { Line, End, TooLong, Failed }
+internal enum LineStatus
+{
+    Line,
+    End,
+    TooLong,
+    Failed,
+    /// <summary>Bytes after the last '\n' at the end of the stream (in <c>line</c>).</summary>
+    Unterminated,
+}

@@ -35,7 +35,8 @@ public sealed class RecordingException : IOException
 /// A malformed line (no or bad timestamp, unknown source, bad base64) is counted, described in
 /// <see cref="Problems"/> with its file and line number, and skipped; it never throws. A file that cannot be
 /// opened or whose first bytes cannot be decoded throws <see cref="RecordingException"/>; a file that breaks off
-/// later (a recorder that crashed mid-gzip) ends there with a problem noted.
+/// later (a recorder that crashed mid-gzip) ends there with a problem noted: a decoding error, or a last line
+/// without its newline, which is skipped.
 /// </summary>
 public sealed class RecordingReader
 {
@@ -173,6 +174,12 @@ public sealed class RecordingReader
                 lineNumber++;
                 Interlocked.Increment(ref _linesRead);
                 Problem($"{path}:{lineNumber}: {reader.Error}");
+                return null;
+            case LineStatus.Unterminated:
+                // gzip streams that break off often decode without an error: the unfinished line is the only sign.
+                lineNumber++;
+                Interlocked.Increment(ref _linesRead);
+                Problem($"{path}:{lineNumber}: last line has no newline (file cut off?): skipped");
                 return null;
         }
         lineNumber++;
@@ -317,7 +324,7 @@ public sealed class RecordingReader
                 if (n == 0) throw new RecordingException($"Recording '{path}' is unreadable: {reader.Error}");
                 break; // reported with its line number when the file is played
             }
-            if (status != LineStatus.Line || !TryParseHeader(line, out var ns, out var rest, out _)) continue;
+            if (status is not (LineStatus.Line or LineStatus.Unterminated) || !TryParseHeader(line, out var ns, out var rest, out _)) continue;
             first = Math.Min(first, ns);
             var isHft = rest[0] == (byte)'{';
             format ??= isHft ? RecordingFileFormat.Hftbacktest : RecordingFileFormat.Native;
