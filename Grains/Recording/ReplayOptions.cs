@@ -1,0 +1,19 @@
+namespace MarketData.Recording;
+
+/// <summary>Settings of a <see cref="ReplayFeed"/> (configuration section <c>Feeds:Replay</c>).</summary>
+public sealed class ReplayOptions
+{
+    public string FeedId { get; set; } = "replay";
+
+    /// <summary>Recording files (project format or hftbacktest, plain or gzip). Files of one symbol play in time order; symbols are merged by receive time.</summary>
+    public List<string> Files { get; set; } = [];
+
+    /// <summary>1 = recorded pace, 2 = twice as fast, 0.5 = half speed; 0 or <see cref="double.PositiveInfinity"/> = as fast as possible.</summary>
+    public double Speed { get; set; } = 1;
+
+    /// <summary>The exchange the recorded frames come from: the instruments published are <c>Exchange:SYMBOL</c>.</summary>
+    public string Exchange { get; set; } = "binance";
+
+    /// <summary>True when <see cref="Speed"/> asks for no pacing.</summary>
+    public bool IsMaxSpeed => Speed == 0 || double.IsPositiveInfinity(Speed);
+}
