@@ -10,6 +10,7 @@ namespace MarketData.Actors;
 /// stream sink, keeps itself activated while the engine runs (a keep-alive grain timer), and registers a
 /// reminder so that after a deactivation or a silo restart the next reminder tick starts ingestion again.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A grain's lifetime ends in OnDeactivateAsync, which disposes the engine, sink and token source.")]
 public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
 {
     private const string KeepRunningReminder = "keep-running";

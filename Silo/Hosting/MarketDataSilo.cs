@@ -2,6 +2,7 @@ using MarketData.Actors;
 using MarketData.Exchanges.Binance;
 using MarketData.Recording;
 using MarketData.Streams;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -53,12 +54,13 @@ public static class MarketDataSilo
             if (binance.GetSection(nameof(options.Streams)).Get<List<string>>() is { Count: > 0 } streams) options.Streams = streams;
         }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BinanceFeedOptions>, BinanceFeedOptionsValidator>();
-        services.AddOptions<ReplayOptions>().Bind(configuration.GetSection(ReplayOptions.Section));
+        services.AddOptions<ReplayOptions>().Bind(configuration.GetSection("Replay"));
         services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
         var recordDirectory = configuration["Record:Directory"];
         if (!string.IsNullOrWhiteSpace(recordDirectory))
         {
-            services.AddSingleton<IFrameRecorder>(sp => new FileFrameRecorder(recordDirectory, sp.GetRequiredService<TimeProvider>(),
+            services.AddSingleton<IFrameRecorder>(sp => new FileFrameRecorder(recordDirectory,
+                sp.GetRequiredService<IOptions<BinanceFeedOptions>>().Value.FeedId, sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<FileFrameRecorder>()));
         }
         return services;

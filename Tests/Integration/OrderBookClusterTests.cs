@@ -14,10 +14,12 @@ namespace MarketData.Tests.Integration;
 /// through the client SDK and over HTTP.
 /// </summary>
 [Collection(ClusterCollection.Name)]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Wraps the fixture's client; owns no connection.")]
 public sealed class OrderBookClusterTests(ClusterFixture fixture)
 {
     private static readonly Instrument Btc = new("binance", "BTCUSDT");
     private static readonly Instrument Eth = new("binance", "ETHUSDT");
+    private static readonly string[] UsableStatuses = ["synced", "stale"];
     private readonly MarketDataClient _client = new(fixture.Client);
 
     private Task<OrderBookView> WaitSyncedAsync(Instrument instrument)
@@ -83,7 +85,7 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
         var root = doc.RootElement;
         Assert.Equal("binance", root.GetProperty("exchange").GetString());
         Assert.Equal("BTCUSDT", root.GetProperty("symbol").GetString());
-        Assert.Contains(root.GetProperty("status").GetString(), new[] { "synced", "stale" });
+        Assert.Contains(root.GetProperty("status").GetString(), UsableStatuses);
         Assert.True(root.GetProperty("lastUpdateId").GetInt64() > 0);
         var bids = root.GetProperty("bids");
         Assert.Equal(5, bids.GetArrayLength());
