@@ -14,7 +14,8 @@ catch (ArgumentException ex)
     return 2;
 }
 
-var builder = WebApplication.CreateBuilder(commandLine.Remaining);
+// appsettings.json ships beside the binary; the working directory is the caller's (for relative --replay paths).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandLine.Remaining, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddInMemoryCollection(commandLine.Settings);
 
 var orleans = builder.Configuration.GetSection("Orleans");
