@@ -1,0 +1,9 @@
+using BenchmarkDotNet.Running;
+using MarketData.Benchmarks;
+
+// `e2e-replay [FILE...]` runs the end-to-end replay through a real silo; anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "e2e-replay")
+    return await EndToEndReplay.RunAsync(args[1..]);
+
+BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
+return 0;
