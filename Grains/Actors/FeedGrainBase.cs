@@ -22,6 +22,7 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
     private OrleansStreamSink? _sink;
     private FeedCounters? _sinkCounters;
     private FeedRegistration? _registered;
+    private bool _reminderRegistered;
 
     protected FeedGrainBase(IClusterClient client, TimeProvider time, ILogger logger)
     {
@@ -43,8 +44,11 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
 
     public async Task EnsureStartedAsync()
     {
-        if (UsesReminder)
+        if (UsesReminder && !_reminderRegistered)
+        {
             await this.RegisterOrUpdateReminder(KeepRunningReminder, ReminderPeriod, ReminderPeriod);
+            _reminderRegistered = true; // once per activation: books poke EnsureStarted often when silent
+        }
         if (_feed is not null) return;
 
         _sinkCounters = new FeedCounters(Time);
