@@ -43,16 +43,21 @@ public static class Utf8FixedPoint
             i = 1;
         }
 
+        // 11 significant integer digits always fit in a long, so digits accumulate without per-digit
+        // overflow checks; the range is checked once at the end.
         long integer = 0;
-        var digits = 0;
+        var integerStart = i;
+        while (i < text.Length && text[i] == (byte)'0') i++;
+        var significantStart = i;
         for (; i < text.Length; i++)
         {
             var d = (uint)(text[i] - (byte)'0');
             if (d > 9) break;
-            if (integer > (MaxIntegerPart - d) / 10) return DecimalParseError.TooLarge;
+            if (i - significantStart == 11) return DecimalParseError.TooLarge;
             integer = integer * 10 + d;
-            digits++;
         }
+        var digits = i - integerStart;
+        if (integer > MaxIntegerPart) return DecimalParseError.TooLarge;
 
         long fraction = 0;
         var fractionDigits = 0;

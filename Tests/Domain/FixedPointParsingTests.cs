@@ -16,6 +16,7 @@ public class FixedPointParsingTests
     [InlineData("-1.5", -150_000_000L)]
     [InlineData("0.123456780000", 12_345_678L)]
     [InlineData(".5", 50_000_000L)]
+    [InlineData("000000000000000012.5", 1_250_000_000L)]
     [InlineData("9000000000.12345678", 900_000_000_012_345_678L)]
     public void Parses_exact_values(string text, long expected)
     {
@@ -24,6 +25,14 @@ public class FixedPointParsingTests
         // Agrees with the char-based parser in Grains.Interfaces.
         Assert.True(FixedPoint.TryParse(text, out var viaChars));
         Assert.Equal(expected, viaChars);
+    }
+
+    [Fact]
+    public void Parses_the_largest_representable_integer_part()
+    {
+        Assert.True(Utf8FixedPoint.TryParse("92233720367.99999999"u8, out var value));
+        Assert.Equal(9_223_372_036_799_999_999L, value);
+        Assert.Equal(DecimalParseError.TooLarge, Utf8FixedPoint.Parse("92233720368"u8, out _));
     }
 
     [Theory]

@@ -125,17 +125,29 @@ public class OrderBookTests
         var book = new OrderBook();
         var bids = new SortedDictionary<long, long>();
         var asks = new SortedDictionary<long, long>();
-        for (var step = 0; step < 3000; step++)
+        for (var step = 0; step < 20_000; step++)
         {
             var b = new PriceLevel[random.Next(0, 6)];
             var a = new PriceLevel[random.Next(0, 6)];
-            for (var i = 0; i < b.Length; i++) b[i] = new PriceLevel(random.Next(1, 200) * 1_000_000L, random.Next(0, 3) * 50_000_000L);
-            for (var i = 0; i < a.Length; i++) a[i] = new PriceLevel(random.Next(150, 400) * 1_000_000L, random.Next(0, 3) * 50_000_000L);
+            for (var i = 0; i < b.Length; i++) b[i] = new PriceLevel(random.Next(1, 2000) * 1_000_000L, random.Next(0, 3) * 50_000_000L);
+            for (var i = 0; i < a.Length; i++) a[i] = new PriceLevel(random.Next(1500, 4000) * 1_000_000L, random.Next(0, 3) * 50_000_000L);
             Assert.True(book.TryApply(b, a, step, out _));
             foreach (var l in b) { if (l.Quantity == 0) bids.Remove(l.Price); else bids[l.Price] = l.Quantity; }
             foreach (var l in a) { if (l.Quantity == 0) asks.Remove(l.Price); else asks[l.Price] = l.Quantity; }
+            if (step % 97 != 0) continue;
+            Assert.Equal(bids.Reverse().Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray(), Bids(book));
+            Assert.Equal(asks.Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray(), Asks(book));
+            if (bids.Count > 0)
+            {
+                Assert.True(book.TryGetBestBid(out var best));
+                Assert.Equal(bids.Keys.Max(), best.Price);
+                Assert.Equal(bids.Keys.Min(), book.BidAt(bids.Count - 1).Price);
+            }
+            if (asks.Count > 0)
+            {
+                Assert.True(book.TryGetBestAsk(out var best));
+                Assert.Equal(asks.Keys.Min(), best.Price);
+            }
         }
-        Assert.Equal(bids.Reverse().Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray(), Bids(book));
-        Assert.Equal(asks.Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray(), Asks(book));
     }
 }
