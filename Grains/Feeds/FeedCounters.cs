@@ -58,6 +58,30 @@ public sealed class FeedCounters
         }
     }
 
+    /// <summary>The status fields every feed reports from its counters; feeds add their own with <c>with</c>.</summary>
+    public FeedStatus ToStatus(string feedId, string kind, FeedState state, IReadOnlyList<string> symbols, DateTime? startedAt) => new()
+    {
+        FeedId = feedId,
+        Kind = kind,
+        State = state,
+        Symbols = symbols,
+        StartedAt = startedAt,
+        MessagesReceived = Messages,
+        MessagesPerSecond = MessagesPerSecond(),
+        BytesReceived = Bytes,
+        EventsPublished = EventsPublished,
+        Reconnects = Reconnects,
+        Resyncs = Resyncs,
+        SnapshotsFetched = SnapshotsFetched,
+        Rejected = Rejected,
+        Dropped = Dropped,
+        UnknownEvents = UnknownEvents,
+        LastError = LastError,
+        LastErrorAt = LastErrorAt,
+        Handovers = Handovers,
+        RateLimitHits = RateLimitHits,
+    };
+
     /// <summary>Messages a second over the last window of at least 10 s; recomputed when read.</summary>
     public double MessagesPerSecond()
     {

@@ -89,28 +89,16 @@ public sealed class ReplayFeed : IMarketFeed
         string[] symbols;
         lock (_symbols) symbols = [.. _symbols];
         var state = _state; // read before CompletedAt, which is written before the state
-        return new FeedStatus
+        var status = _counters.ToStatus(FeedId, "replay", state, symbols, _startedAt) with
         {
-            FeedId = FeedId,
-            Kind = "replay",
-            State = state,
-            Symbols = symbols,
-            StartedAt = _startedAt,
-            MessagesReceived = _counters.Messages,
-            MessagesPerSecond = _counters.MessagesPerSecond(),
-            BytesReceived = _counters.Bytes,
-            EventsPublished = _counters.EventsPublished,
-            Resyncs = _counters.Resyncs,
-            SnapshotsFetched = _counters.SnapshotsFetched,
-            Rejected = _counters.Rejected,
-            Dropped = _counters.Dropped,
-            UnknownEvents = _counters.UnknownEvents,
-            LastError = _counters.LastError,
-            LastErrorAt = _counters.LastErrorAt,
             Connections = state == FeedState.Connected ? 1 : 0,
             LinesRead = _reader?.LinesRead ?? 0,
             CompletedAt = _completedAt,
         };
+        // A finished replay has no current rate: report its average over the whole run instead.
+        if (_completedAt is { } done && _startedAt is { } start && done > start)
+            status = status with { MessagesPerSecond = status.MessagesReceived / (done - start).TotalSeconds };
+        return status;
     }
 
     public async ValueTask DisposeAsync()

@@ -103,31 +103,12 @@ public sealed class BinanceSpotFeed : IMarketFeed
     public FeedStatus GetStatus()
     {
         var blockedUntil = _budget.BlockedUntil;
-        return new FeedStatus
+        return _counters.ToStatus(FeedId, "binance-spot", ComputeState(blockedUntil), _symbols, _startedAt) with
         {
-            FeedId = FeedId,
-            Kind = "binance-spot",
-            State = ComputeState(blockedUntil),
-            Symbols = _symbols,
-            StartedAt = _startedAt,
-            MessagesReceived = _counters.Messages,
-            MessagesPerSecond = _counters.MessagesPerSecond(),
-            BytesReceived = _counters.Bytes,
-            EventsPublished = _counters.EventsPublished,
-            Reconnects = _counters.Reconnects,
-            Resyncs = _counters.Resyncs,
-            SnapshotsFetched = _counters.SnapshotsFetched,
-            Rejected = _counters.Rejected,
-            Dropped = _counters.Dropped,
-            UnknownEvents = _counters.UnknownEvents,
-            LastError = _counters.LastError,
-            LastErrorAt = _counters.LastErrorAt,
             RestWeightUsed = _budget.Used,
             RestWeightLimit = _budget.Limit,
             RestBlockedUntil = blockedUntil,
             Connections = _shards.Sum(s => s.OpenConnections),
-            Handovers = _counters.Handovers,
-            RateLimitHits = _counters.RateLimitHits,
         };
     }
 
