@@ -118,8 +118,14 @@ public class OrderBookTests
         Assert.Equal(L(102, 1), two[1]);
     }
 
-    [Fact]
-    public void Matches_a_reference_model_under_random_updates()
+    /// <summary>
+    /// Against a sorted-dictionary model. A price unit of 1 (the finest fixed-point step) makes updates hit
+    /// the free slots the book keeps at key - 1, and a snapshot reload midway resets the layout.
+    /// </summary>
+    [Theory]
+    [InlineData(1_000_000L)]
+    [InlineData(1L)]
+    public void Matches_a_reference_model_under_random_updates(long unit)
     {
         var random = new Random(7);
         var book = new OrderBook();
@@ -129,8 +135,14 @@ public class OrderBookTests
         {
             var b = new PriceLevel[random.Next(0, 6)];
             var a = new PriceLevel[random.Next(0, 6)];
-            for (var i = 0; i < b.Length; i++) b[i] = new PriceLevel(random.Next(1, 2000) * 1_000_000L, random.Next(0, 3) * 50_000_000L);
-            for (var i = 0; i < a.Length; i++) a[i] = new PriceLevel(random.Next(1500, 4000) * 1_000_000L, random.Next(0, 3) * 50_000_000L);
+            for (var i = 0; i < b.Length; i++) b[i] = new PriceLevel(random.Next(1, 2000) * unit, random.Next(0, 3) * 50_000_000L);
+            for (var i = 0; i < a.Length; i++) a[i] = new PriceLevel(random.Next(1500, 4000) * unit, random.Next(0, 3) * 50_000_000L);
+            if (step == 10_000)
+            {
+                Assert.True(book.TryLoadSnapshot(step,
+                    bids.Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray(),
+                    asks.Select(kv => new PriceLevel(kv.Key, kv.Value)).ToArray(), out _));
+            }
             Assert.True(book.TryApply(b, a, step, out _));
             foreach (var l in b) { if (l.Quantity == 0) bids.Remove(l.Price); else bids[l.Price] = l.Quantity; }
             foreach (var l in a) { if (l.Quantity == 0) asks.Remove(l.Price); else asks[l.Price] = l.Quantity; }

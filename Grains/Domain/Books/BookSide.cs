@@ -69,9 +69,6 @@ internal sealed class BookSide
 
     public void Clear() => _count = _live = 0;
 
-    /// <summary>Slots in use including free ones (for tests and diagnostics).</summary>
-    internal int SlotCount => _count;
-
     /// <summary>Sets a level's absolute quantity; 0 removes it (removing a missing level is a no-op).</summary>
     public void Set(long price, long quantity)
     {
@@ -189,8 +186,15 @@ internal sealed class BookSide
         {
             // No free slot nearby: rebuild the gaps (O(n), then many cheap inserts) and try again.
             Respread();
-            index = ~Find(key);
-            if (!TryInsertIntoFreeSlot(index, key, quantity)) InsertByShifting(index, key, quantity);
+            var found = Find(key);
+            if (found >= 0)
+            {
+                _quantities[found] = quantity; // the rebuild put a free slot at exactly this key
+            }
+            else if (!TryInsertIntoFreeSlot(~found, key, quantity))
+            {
+                InsertByShifting(~found, key, quantity);
+            }
         }
         _live++;
     }
