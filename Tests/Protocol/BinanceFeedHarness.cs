@@ -35,7 +35,7 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
     public string[] Symbols => [.. Server.Symbols];
 
     public static async Task<BinanceFeedHarness> StartAsync(ITestOutputHelper output, Action<BinanceFeedOptions>? configure = null,
-        Action<FakeBinanceServer>? beforeStart = null, params string[] symbols)
+        Action<FakeBinanceServer>? beforeStart = null, MarketData.Recording.IFrameRecorder? recorder = null, params string[] symbols)
     {
         if (symbols.Length == 0) symbols = ["BTCUSDT", "ETHUSDT"];
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
@@ -53,7 +53,7 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
         harness.Options = options;
         foreach (var s in symbols) harness._books[s] = new OrderBookSynchronizer();
         harness.Sink.OnPublished = harness.Drive;
-        harness.Feed = new BinanceSpotFeed(options, harness.Sink, time, new TestLogger(output));
+        harness.Feed = new BinanceSpotFeed(options, harness.Sink, time, new TestLogger(output), recorder);
         beforeStart?.Invoke(server);
         await harness.Feed.StartAsync(CancellationToken.None);
         return harness;
