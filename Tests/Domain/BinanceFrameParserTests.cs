@@ -246,6 +246,17 @@ public class BinanceFrameParserTests
     }
 
     [Fact]
+    public void Malformed_data_before_the_stream_name_still_reports_the_symbol()
+    {
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"data":{"e":"depthUpdate","E":1,"U":1,"u":2,"b":[["1","-1"]],"a":[]},"stream":"ethusdt@depth@100ms"}"""));
+        Assert.Equal("ETHUSDT", _parser.Symbol);
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"stream":"solusdt@depth@100ms","data":{"e":"depthUpdate","b":[["1" """));
+        Assert.Equal("SOLUSDT", _parser.Symbol);
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"data":{"e":"depthUpdate","b":[["1" """));
+        Assert.Null(_parser.Symbol);
+    }
+
+    [Fact]
     public void Truncated_frame_is_malformed_at_every_cut()
     {
         var full = Encoding.UTF8.GetBytes($$"""{"stream":"btcusdt@depth@100ms","data":{{DepthPayload}}}""");
