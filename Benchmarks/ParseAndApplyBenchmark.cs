@@ -15,6 +15,12 @@ namespace MarketData.Benchmarks;
 /// ../shared/data/hftbacktest/binance-spot_btcusdt_20240808.gz (hftbacktest, MIT). Each operation
 /// resets the book to its post-snapshot state (an array copy) and replays the whole sequence; results
 /// are reported per message.
+/// <para>
+/// Measured (ShortRun, AMD EPYC 2.6 GHz VM, 2 cores shared with other builds): ParseAndApply 3.6-3.8 µs
+/// per message (about 265,000 msgs/s on one core), ParseOnly 1.7-1.8 µs, ApplyOnly 1.8 µs, 0 B allocated.
+/// Frames average 1.3 KB and 37 levels. A bare Utf8JsonReader pass over the same frames takes 1.14 µs,
+/// so parsing is within 1.5x of tokenising; applying is dominated by the binary searches.
+/// </para>
 /// </summary>
 [MemoryDiagnoser]
 public class ParseAndApplyBenchmark

@@ -163,6 +163,22 @@ public class BinanceFrameParserTests
     }
 
     [Fact]
+    public void Error_reply_with_unusual_shapes_is_still_a_reply()
+    {
+        Assert.Equal(BinanceFrameKind.Reply, Parse("""{"error":"boom","id":null}"""));
+        Assert.Contains("boom", _parser.Error);
+        Assert.Equal(BinanceFrameKind.Reply, Parse("""{"id":"abc","error":{"msg":"Invalid JSON"}}"""));
+        Assert.Contains("Invalid JSON", _parser.Error);
+    }
+
+    [Fact]
+    public void Depth_level_with_object_in_b_is_malformed_not_a_crash()
+    {
+        // "b" holding an object is skipped as an unknown shape, leaving the depthUpdate without bids.
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":{"x":[1]},"a":[]}"""));
+    }
+
+    [Fact]
     public void Server_shutdown_raw_and_combined()
     {
         Assert.Equal(BinanceFrameKind.ServerShutdown, Parse("""{"e":"serverShutdown","E":1770123456789}"""));
@@ -204,6 +220,15 @@ public class BinanceFrameParserTests
     [InlineData("""{"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"2"}""", "bookTicker: missing 'A'")]
     [InlineData("""{"stream":"btcusdt@depth"}""", "without 'data'")]
     [InlineData("""{"e":"trade","s":"BTC USDT","t":1}""", "invalid symbol")]
+    [InlineData("""{"stream":"btcusdt@depth","data":[1]}""", "'data' is not an object")]
+    [InlineData("""{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["\u0031","1"]],"a":[]}""", "bids[0]: price is not a decimal string")]
+    [InlineData("""{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":{"p":"1"},"a":[]}""", "missing bids")]
+    [InlineData("""{"e":"24hrTicker","E":1,"s":"BNBBTC","c":"1","o":"1","h":"1","l":"1","v":"1"}""", "24hrTicker: missing 'q'")]
+    [InlineData("""{"e":"24hrTicker","E":1,"s":"BNBBTC","c":"1","o":"1","h":"1","l":"1","v":"-1","q":"1"}""", "24hrTicker: negative 'v'")]
+    [InlineData("""{"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"1","q":"1","f":1,"T":1,"m":true}""", "missing l")]
+    [InlineData("""{"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"-3"}""", "bookTicker: negative 'A'")]
+    [InlineData("""{"e":"depthUpdate","E":1.5,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}""", "'E' is not a 64-bit integer")]
+    [InlineData("""{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["99999999999999999999","1"]],"a":[]}""", "bids[0]: number too large price")]
     public void Malformed_frames_say_why(string json, string expected)
     {
         Assert.Equal(BinanceFrameKind.Malformed, Parse(json));
@@ -218,6 +243,17 @@ public class BinanceFrameParserTests
         Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"U":1,"u":2,"b":[["1","x"]],"a":[]}}"""));
         Assert.Equal("ETHUSDT", _parser.Symbol);
         Assert.Contains("bids[0]", _parser.Error);
+    }
+
+    [Fact]
+    public void Malformed_data_before_the_stream_name_still_reports_the_symbol()
+    {
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"data":{"e":"depthUpdate","E":1,"U":1,"u":2,"b":[["1","-1"]],"a":[]},"stream":"ethusdt@depth@100ms"}"""));
+        Assert.Equal("ETHUSDT", _parser.Symbol);
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"stream":"solusdt@depth@100ms","data":{"e":"depthUpdate","b":[["1" """));
+        Assert.Equal("SOLUSDT", _parser.Symbol);
+        Assert.Equal(BinanceFrameKind.Malformed, Parse("""{"data":{"e":"depthUpdate","b":[["1" """));
+        Assert.Null(_parser.Symbol);
     }
 
     [Fact]

@@ -114,13 +114,41 @@ public sealed class BinanceFrameParser
         if (utf8Frame.IsEmpty) return Fail("empty frame");
         try
         {
-            return _kind = ParseCore(utf8Frame);
+            _kind = ParseCore(utf8Frame);
         }
         catch (JsonException ex)
         {
             // Utf8JsonReader reports bad and truncated JSON with a byte position; keep that context.
-            return Fail($"invalid JSON: {ex.Message}");
+            Fail($"invalid JSON: {ex.Message}");
         }
+        if (_kind == BinanceFrameKind.Malformed && Symbol is null)
+        {
+            // Parsing stopped early (for example in "data" before "stream"): the feed still needs the
+            // symbol to interrupt that book, so look for the stream name on its own.
+            Symbol = FindStreamSymbol(utf8Frame);
+        }
+        return _kind;
+    }
+
+    private string? FindStreamSymbol(ReadOnlySpan<byte> frame)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isStream = reader.ValueTextEquals("stream"u8);
+                reader.Read();
+                if (isStream) return reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? SymbolFromStreamName(reader.ValueSpan) : null;
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // The stream name lies beyond the point where the JSON breaks.
+        }
+        return null;
     }
 
     private void Reset()
