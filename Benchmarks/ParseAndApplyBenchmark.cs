@@ -12,7 +12,8 @@ namespace MarketData.Benchmarks;
 /// The depth hot path on real traffic: parse a recorded Binance combined-stream depth frame and apply it
 /// to a synced book through the allocation-free <see cref="OrderBookSynchronizer.OnDiff(long, long, long, ReadOnlySpan{PriceLevel}, ReadOnlySpan{PriceLevel}, DateTime)"/>.
 /// Input: the first <see cref="Messages"/> depth frames after the REST snapshot in
-/// ../shared/data/hftbacktest/binance-spot_btcusdt_20240808.gz (hftbacktest, MIT). Each operation
+/// ../shared/data/hftbacktest/binance-spot_btcusdt_20240808.gz and its continuation ..._20240809.gz
+/// (hftbacktest, MIT): nearly all of the 6,493 the recording holds. Each operation
 /// resets the book to its post-snapshot state (an array copy) and replays the whole sequence; results
 /// are reported per message.
 /// <para>
@@ -25,8 +26,8 @@ namespace MarketData.Benchmarks;
 [MemoryDiagnoser]
 public class ParseAndApplyBenchmark
 {
-    public const int Messages = 3000;
-    private const string RecordingFile = "binance-spot_btcusdt_20240808.gz";
+    public const int Messages = 6400;
+    private static readonly string[] RecordingFiles = ["binance-spot_btcusdt_20240808.gz", "binance-spot_btcusdt_20240809.gz"];
 
     private byte[][] _frames = [];
     private DepthDiff[] _diffs = [];
@@ -38,11 +39,12 @@ public class ParseAndApplyBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        var path = FindRecording();
+        var paths = RecordingFiles.Select(FindRecording).ToArray();
+        var path = string.Join(" + ", paths);
         var before = new List<byte[]>();
         var after = new List<byte[]>();
         byte[]? snapshot = null;
-        foreach (var frame in ReadFrames(path))
+        foreach (var frame in paths.SelectMany(ReadFrames))
         {
             switch (_parser.Parse(frame))
             {
@@ -121,15 +123,15 @@ public class ParseAndApplyBenchmark
         }
     }
 
-    private static string FindRecording()
+    private static string FindRecording(string recordingFile)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "hftbacktest", RecordingFile));
+            var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "hftbacktest", recordingFile));
             if (File.Exists(path)) return path;
             throw new InvalidOperationException($"Recording not found at {path}: this benchmark needs ../shared/data from the repository root.");
         }
-        throw new InvalidOperationException($"Orleans.sln not found above {AppContext.BaseDirectory}; cannot locate ../shared/data/hftbacktest/{RecordingFile}.");
+        throw new InvalidOperationException($"Orleans.sln not found above {AppContext.BaseDirectory}; cannot locate ../shared/data/hftbacktest/{recordingFile}.");
     }
 }
