@@ -17,7 +17,9 @@ public static class Cli
         options: --gateway-port P (default 30000)  --service-id S  --cluster-id C  --verbose
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
+    /// <param name="connect">How to reach the cluster; by default an Orleans client of its own (tests pass one over a test cluster).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors,
+        Func<MarketDataClientOptions, Task<MarketDataClient>>? connect = null)
     {
         if (!TryParse(args, out var command, out var error))
         {
@@ -29,7 +31,7 @@ public static class Cli
         MarketDataClient client;
         try
         {
-            client = await MarketDataClient.ConnectAsync(command.Client);
+            client = await (connect ?? (o => MarketDataClient.ConnectAsync(o)))(command.Client);
         }
         catch (Exception ex)
         {
@@ -39,23 +41,34 @@ public static class Cli
 
         await using (client)
         {
-            switch (command.Verb)
+            try
             {
-                case "book":
-                    if (!await client.IsFollowedAsync(command.Instrument))
-                    {
-                        await errors.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.ErrorDocument($"No feed follows {command.Instrument}.")));
-                        return 3;
-                    }
-                    var view = await client.GetBookAsync(command.Instrument, command.Depth);
-                    await output.WriteLineAsync(MarketDataJson.Serialize(MarketDataJson.ToDocument(view), indented: true));
-                    return 0;
-                default:
-                    var feeds = await client.GetFeedsAsync();
-                    await output.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.FeedsDocument(feeds), indented: true));
-                    return 0;
+                return await RunCommandAsync(command, client, output, errors);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                await errors.WriteLineAsync($"The cluster did not answer: {ex.Message}");
+                return 4;
             }
         }
+    }
+
+    private static async Task<int> RunCommandAsync(Command command, MarketDataClient client, TextWriter output, TextWriter errors)
+    {
+        if (command.Verb == "feeds")
+        {
+            var feeds = await client.GetFeedsAsync();
+            await output.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.FeedsDocument(feeds), indented: true));
+            return 0;
+        }
+        if (!await client.IsFollowedAsync(command.Instrument))
+        {
+            await errors.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.ErrorDocument($"No feed follows {command.Instrument}.")));
+            return 3;
+        }
+        var view = await client.GetBookAsync(command.Instrument, command.Depth);
+        await output.WriteLineAsync(MarketDataJson.Serialize(MarketDataJson.ToDocument(view), indented: true));
+        return 0;
     }
 
     internal sealed record Command(string Verb, Instrument Instrument, int Depth, MarketDataClientOptions Client);

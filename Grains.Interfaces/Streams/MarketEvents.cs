@@ -34,6 +34,9 @@ public sealed record DepthSnapshot : MarketEvent
     [Id(0)] public long LastUpdateId { get; init; }
     [Id(1)] public required PriceLevel[] Bids { get; init; }
     [Id(2)] public required PriceLevel[] Asks { get; init; }
+    /// <summary>Levels a side that were asked for (REST <c>limit</c>); 0 when unknown (recordings of others).
+    /// A side with fewer levels than this is the whole side.</summary>
+    [Id(3)] public int Limit { get; init; }
 }
 
 /// <summary>A trade (<c>@trade</c>) or aggregate trade (<c>@aggTrade</c>).</summary>

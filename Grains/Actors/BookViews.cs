@@ -14,8 +14,8 @@ internal static class BookViews
         var book = sync.Book;
         // Syncing/resyncing books hold no trustworthy levels; stale ones keep theirs, labelled stale.
         var serveLevels = sync.Status is BookStatus.Synced or BookStatus.Stale;
-        var bids = serveLevels ? Copy(book, depth, bids: true) : [];
-        var asks = serveLevels ? Copy(book, depth, bids: false) : [];
+        var bids = serveLevels ? Copy(book, depth, bids: true, sync.KnownBidFloor) : [];
+        var asks = serveLevels ? Copy(book, depth, bids: false, sync.KnownAskCeiling) : [];
         return new OrderBookView
         {
             Exchange = instrument.Exchange,
@@ -35,13 +35,15 @@ internal static class BookViews
     public static DateTime? EventTime(long unixMs)
         => unixMs > 0 ? DateTime.UnixEpoch.AddMilliseconds(unixMs) : null;
 
-    private static BookLevel[] Copy(OrderBook book, int depth, bool bids)
+    /// <summary>Best levels first, stopping at the snapshot's bound: deeper levels may have holes.</summary>
+    private static BookLevel[] Copy(OrderBook book, int depth, bool bids, long bound)
     {
         var count = Math.Min(depth, bids ? book.BidCount : book.AskCount);
         var buffer = ArrayPool<PriceLevel>.Shared.Rent(Math.Max(count, 1));
         try
         {
             var written = bids ? book.CopyBids(buffer.AsSpan(0, count)) : book.CopyAsks(buffer.AsSpan(0, count));
+            while (written > 0 && (bids ? buffer[written - 1].Price < bound : buffer[written - 1].Price > bound)) written--;
             var levels = new BookLevel[written];
             for (var i = 0; i < written; i++)
                 levels[i] = new BookLevel(FixedPoint.ToDecimal(buffer[i].Price), FixedPoint.ToDecimal(buffer[i].Quantity));

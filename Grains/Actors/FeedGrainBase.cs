@@ -21,7 +21,6 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
     private IMarketFeed? _feed;
     private OrleansStreamSink? _sink;
     private FeedCounters? _sinkCounters;
-    private FeedRegistration? _registered;
     private bool _reminderRegistered;
 
     protected FeedGrainBase(IClusterClient client, TimeProvider time, ILogger logger)
@@ -59,7 +58,7 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         await RegisterAsync();
 
         // Ingestion runs outside the grain's turns; this timer keeps the activation (and so the connections)
-        // alive and keeps the registry's symbol list current.
+        // alive and keeps the registry's list current.
         this.RegisterGrainTimer(_ => RegisterAsync(), new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.FromSeconds(5),
@@ -73,10 +72,9 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
     {
         if (_feed is null) return;
         var status = _feed.GetStatus();
-        var registration = new FeedRegistration(FeedId, Kind, Exchange, status.Symbols);
-        if (_registered is not null && _registered.Symbols.SequenceEqual(registration.Symbols)) return;
-        await GrainFactory.GetGrain<IFeedRegistryGrain>(0).RegisterAsync(registration);
-        _registered = registration;
+        // Every tick, not only on change: the registry keeps its list in memory, so after it is collected
+        // (or its silo dies) the next tick fills it again.
+        await GrainFactory.GetGrain<IFeedRegistryGrain>(0).RegisterAsync(new FeedRegistration(FeedId, Kind, Exchange, status.Symbols));
     }
 
     protected virtual string Exchange => "binance";

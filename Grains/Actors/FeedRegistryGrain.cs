@@ -11,6 +11,9 @@ public sealed class FeedRegistryGrain : Grain, IFeedRegistryGrain
 
     public Task RegisterAsync(FeedRegistration registration)
     {
+        if (_feeds.TryGetValue(registration.FeedId, out var known) && known.Kind == registration.Kind
+            && known.Symbols.SequenceEqual(registration.Symbols, StringComparer.Ordinal))
+            return Task.CompletedTask;
         _feeds[registration.FeedId] = registration;
         _followed.Clear();
         foreach (var feed in _feeds.Values)

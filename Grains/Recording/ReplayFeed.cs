@@ -41,6 +41,9 @@ public sealed class ReplayFeed : IMarketFeed
     private DateTime? _startedAt, _completedAt;
     private int _rejectLogs, _unknownLogs, _problemLogs;
 
+    /// <summary>Frames played between waits for the sink to drain: far below any sink's capacity.</summary>
+    internal const int FlushEvery = 16_384;
+
     public ReplayFeed(ReplayOptions options, IMarketEventSink sink, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -121,12 +124,17 @@ public sealed class ReplayFeed : IMarketFeed
             _reader = reader;
             var sessions = reader.Plan();
             foreach (var session in sessions)
+            {
+                // Known symbols are followed from the start, so the API knows them before their first frame.
+                if (session.Symbol is not null) TryGetInstrument(session.Symbol, out _);
                 _logger.LogInformation("Replay {FeedId}: session {Symbol} ({Format}): {Files}", FeedId, session.Symbol ?? "(several symbols)", session.Format, string.Join(", ", session.Files));
+            }
             _state = FeedState.Connected;
 
             var paced = !_options.IsMaxSpeed;
             long firstNs = 0, startTimestamp = 0;
             var first = true;
+            var sinceFlush = 0;
             foreach (var frame in reader.ReadFrames())
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -146,6 +154,12 @@ public sealed class ReplayFeed : IMarketFeed
                     }
                 }
                 Play(frame);
+                // Back-pressure: at full speed the reader outruns the streams; never let the sink fill up and drop.
+                if (++sinceFlush == FlushEvery)
+                {
+                    sinceFlush = 0;
+                    await _sink.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await _sink.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -29,6 +29,7 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<(Instrument, string), StreamState> _streamStates = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Instrument, string), byte> _lost = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _queued, _handled;
@@ -42,7 +43,8 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
         _counters = counters;
         _time = time;
         _logger = logger;
-        _incarnation = time.GetUtcNow().UtcTicks;
+        // Random, not a clock reading: two incarnations must never look alike, even under a fake clock.
+        _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
         _queue = Channel.CreateBounded<(Instrument, MarketEvent)>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -61,8 +63,10 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
             Interlocked.Increment(ref _queued);
             return true;
         }
-        // Counted, never silent; the book will see the sequence gap and resync.
+        // Counted, never silent, and visible to the consumer: the stream's next batch skips a sequence
+        // number, so the book sees the loss (a dropped interruption or snapshot would leave no other trace).
         _counters.MessageDropped();
+        _lost.TryAdd((instrument, MarketStreams.NamespaceOf(marketEvent) ?? MarketStreams.Depth), 0);
         return false;
     }
 
@@ -115,6 +119,7 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
             state = new StreamState(_streams.GetStream<MarketEventBatch>(StreamId.Create(key.Namespace, key.Instrument.Key)));
             _streamStates[key] = state;
         }
+        if (_lost.TryRemove(key, out _)) state.Sequence++; // leave the hole the consumer must see
         return state;
     }
 

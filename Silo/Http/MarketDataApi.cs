@@ -17,9 +17,23 @@ public static class MarketDataApi
     public static IEndpointRouteBuilder MapMarketDataApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health", () => Results.Json(new { status = "ok" }, MarketDataJson.Options));
-        app.MapGet("/api/v1/books/{exchange}/{symbol}", GetBookAsync);
-        app.MapGet("/api/v1/feeds", GetFeedsAsync);
+        var api = app.MapGroup("/api/v1").AddEndpointFilter(ClusterUnavailableAs503);
+        api.MapGet("/books/{exchange}/{symbol}", GetBookAsync);
+        api.MapGet("/feeds", GetFeedsAsync);
         return app;
+    }
+
+    /// <summary>A grain call that times out or finds no silo is the cluster's trouble, not a bug: 503 with a JSON error.</summary>
+    private static async ValueTask<object?> ClusterUnavailableAs503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, "The cluster did not answer in time.", ex.Message);
+        }
     }
 
     internal static async Task<IResult> GetBookAsync(string exchange, string symbol, string? depth, IGrainFactory grains)

@@ -123,17 +123,45 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
     public async Task Cli_prints_the_same_document_as_http()
     {
         await WaitSyncedAsync(Eth);
-        var view = await _client.GetBookAsync(Eth, 3);
-        var expected = MarketDataJson.Serialize(MarketDataJson.ToDocument(view));
-        Assert.Contains("\"bids\":[[", expected, StringComparison.Ordinal);
+        fixture.Server.StopPump(); // hold the book still so both reads see the same state
+        try
+        {
+            var exchange = await fixture.Server.BookAsync(Eth.Symbol);
+            await Eventually.WaitAsync(() => _client.GetBookAsync(Eth, 3), v => v.LastUpdateId == exchange.LastUpdateId, "ETHUSDT caught up");
 
-        Assert.True(Cli.TryParse(["book", "binance:ETHUSDT", "--depth", "3"], out var command, out _));
-        Assert.Equal(Eth, command.Instrument);
-        Assert.Equal(3, command.Depth);
-        Assert.False(Cli.TryParse(["book", "ETHUSDT"], out _, out var error));
-        Assert.Contains("malformed", error, StringComparison.Ordinal);
-        Assert.False(Cli.TryParse(["book", "binance:ETHUSDT", "--depth", "0"], out _, out _));
-        Assert.False(Cli.TryParse(["frobnicate"], out _, out _));
+            using var output = new StringWriter();
+            using var errors = new StringWriter();
+            var exit = await Cli.RunAsync(["book", "binance:ETHUSDT", "--depth", "3"], output, errors,
+                _ => Task.FromResult(new MarketDataClient(fixture.Client)));
+            Assert.True(exit == 0, errors.ToString());
+            var http = await fixture.Http.GetStringAsync("/api/v1/books/binance/ETHUSDT?depth=3");
+            using var cliJson = JsonDocument.Parse(output.ToString());
+            using var httpJson = JsonDocument.Parse(http);
+            Assert.Equal(httpJson.RootElement.ToString(), JsonSerializer.Serialize(cliJson.RootElement));
+            Assert.Equal(3, cliJson.RootElement.GetProperty("bids").GetArrayLength());
+
+            using var unknownOut = new StringWriter();
+            using var unknownErr = new StringWriter();
+            Assert.Equal(3, await Cli.RunAsync(["book", "binance:DOGEUSDT"], unknownOut, unknownErr, _ => Task.FromResult(new MarketDataClient(fixture.Client))));
+            Assert.Contains("No feed follows binance:DOGEUSDT", unknownErr.ToString(), StringComparison.Ordinal);
+            Assert.Equal(2, await Cli.RunAsync(["book", "ETHUSDT"], unknownOut, unknownErr));
+            Assert.Equal(2, await Cli.RunAsync(["book", "binance:ETHUSDT", "--depth", "0"], unknownOut, unknownErr));
+            Assert.Equal(2, await Cli.RunAsync(["frobnicate"], unknownOut, unknownErr));
+        }
+        finally
+        {
+            fixture.Server.StartPump(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    [Fact]
+    public async Task The_feed_registry_refills_after_it_is_collected()
+    {
+        await WaitSyncedAsync(Btc);
+        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IFeedRegistryGrain>(0));
+        // The feed re-registers on its next tick (5 s): until then the API may answer 404, never afterwards.
+        await Eventually.WaitAsync(async () => (await fixture.Http.GetAsync("/api/v1/books/binance/BTCUSDT?depth=1")).StatusCode,
+            code => code == HttpStatusCode.OK, "BTCUSDT served again", TimeSpan.FromSeconds(15));
     }
 
     [Fact]

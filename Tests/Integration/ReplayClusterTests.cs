@@ -72,8 +72,9 @@ public sealed class ReplayClusterTests : IAsyncLifetime
             var view = await Eventually.WaitAsync(() => client.GetBookAsync(instrument, 5000),
                 v => v.LastUpdateId == sync.Book.LastUpdateId, $"{symbol} at update {sync.Book.LastUpdateId}");
             Assert.Equal(BookStatus.Synced, view.Status);
-            Assert.Equal(Levels(sync.Book, bids: true), view.Bids);
-            Assert.Equal(Levels(sync.Book, bids: false), view.Asks);
+            Assert.Equal(Levels(sync, bids: true), view.Bids);
+            Assert.Equal(Levels(sync, bids: false), view.Asks);
+            Assert.True(view.Bids.Count > 100 && view.Asks.Count > 100, "most of the snapshot's depth is served");
 
             var health = await client.GetBookHealthAsync(instrument);
             Assert.Equal(sync.Counters.DiffsApplied, health.DiffsApplied);
@@ -99,10 +100,12 @@ public sealed class ReplayClusterTests : IAsyncLifetime
         return books;
     }
 
-    private static BookLevel[] Levels(OrderBook book, bool bids)
+    /// <summary>The levels the book vouches for: those within the last snapshot's range.</summary>
+    private static BookLevel[] Levels(OrderBookSynchronizer sync, bool bids)
     {
+        var book = sync.Book;
         var buffer = new PriceLevel[bids ? book.BidCount : book.AskCount];
         var n = bids ? book.CopyBids(buffer) : book.CopyAsks(buffer);
-        return buffer.Take(Math.Min(n, 5000)).Select(l => new BookLevel(FixedPoint.ToDecimal(l.Price), FixedPoint.ToDecimal(l.Quantity))).ToArray();
+        return buffer.Take(Math.Min(n, 5000)).Where(l => bids ? l.Price >= sync.KnownBidFloor : l.Price <= sync.KnownAskCeiling).Select(l => new BookLevel(FixedPoint.ToDecimal(l.Price), FixedPoint.ToDecimal(l.Quantity))).ToArray();
     }
 }

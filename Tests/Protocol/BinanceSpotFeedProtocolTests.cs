@@ -254,6 +254,25 @@ public sealed class BinanceSpotFeedProtocolTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_open_socket_that_delivers_nothing_gets_no_heartbeats_so_books_go_stale()
+    {
+        await using var h = await BinanceFeedHarness.StartAsync(output, o => o.HeartbeatInterval = TimeSpan.FromSeconds(5));
+        await h.WaitConnectedAsync();
+        await h.Server.EmitAsync(5);
+        await h.AssertBooksMatchServerAsync();
+        var eth = BinanceFeedHarness.Instrument("ETHUSDT");
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        await h.WaitUntilAsync(() => h.Sink.EventsOf<FeedHeartbeat>(eth).Count >= 1, "heartbeat while frames flow");
+        var before = h.Sink.EventsOf<FeedHeartbeat>(eth).Count;
+
+        // The stream stalls: the socket stays open, nothing arrives. Heartbeats stop vouching for the book.
+        for (var i = 0; i < 4; i++) h.Time.Advance(TimeSpan.FromSeconds(5));
+        await Task.Delay(200); // let any (wrong) heartbeat reach the sink
+        Assert.Equal(1, h.Server.OpenConnections);
+        Assert.Equal(before, h.Sink.EventsOf<FeedHeartbeat>(eth).Count);
+    }
+
+    [Fact]
     public async Task Symbols_are_sharded_over_connections_by_stream_count()
     {
         await using var h = await BinanceFeedHarness.StartAsync(output, o => o.MaxStreamsPerConnection = 5,

@@ -39,6 +39,16 @@ public sealed class OrderBookSynchronizer
     /// <summary>When the book last became <see cref="BookStatus.Synced"/>; null while it is not.</summary>
     public DateTime? SyncedSince { get; private set; }
 
+    /// <summary>
+    /// Lowest bid price the book can vouch for: the worst bid of the last snapshot. Below it, levels that
+    /// existed but never changed since are unknown (a snapshot holds at most its limit per side), so a view
+    /// must not serve them as part of a synced book. <see cref="long.MinValue"/> when the snapshot side was empty.
+    /// </summary>
+    public long KnownBidFloor { get; private set; } = long.MinValue;
+
+    /// <summary>Highest ask price the book can vouch for (worst ask of the last snapshot); see <see cref="KnownBidFloor"/>.</summary>
+    public long KnownAskCeiling { get; private set; } = long.MaxValue;
+
     public SyncAction OnDiff(DepthDiff diff)
     {
         ArgumentNullException.ThrowIfNull(diff);
@@ -163,6 +173,16 @@ public sealed class OrderBookSynchronizer
     }
 
     /// <summary>Steps 3-6: use <paramref name="snapshot"/> to bridge the buffered diffs, then drain them.</summary>
+    /// <summary>
+    /// Whether a snapshot side may have stopped short of the real book: it holds as many levels as were asked
+    /// for. When the limit is unknown (someone else's recording), any side of 100 levels or more (Binance's
+    /// default limit) is assumed cut off.
+    /// </summary>
+    private static bool MayBeCutOff(DepthSnapshot snapshot, int levels)
+        => levels > 0 && levels >= (snapshot.Limit > 0 ? snapshot.Limit : DefaultSnapshotLimit);
+
+    private const int DefaultSnapshotLimit = 100;
+
     private SyncAction TryBridge(DepthSnapshot snapshot)
     {
         _pendingSnapshot = null;
@@ -206,6 +226,8 @@ public sealed class OrderBookSynchronizer
             StatusReason = reason;
             return RequestSnapshot(reason);
         }
+        KnownBidFloor = MayBeCutOff(snapshot, snapshot.Bids.Length) ? snapshot.Bids.Min(l => l.Price) : long.MinValue;
+        KnownAskCeiling = MayBeCutOff(snapshot, snapshot.Asks.Length) ? snapshot.Asks.Max(l => l.Price) : long.MaxValue;
         if (Book.IsCrossed)
         {
             Counters.CrossedBooks++;

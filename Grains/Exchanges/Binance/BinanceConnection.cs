@@ -22,9 +22,15 @@ internal sealed class BinanceConnection : IAsyncDisposable
 
     internal delegate void FrameHandler(BinanceConnection connection, BinanceFrameParser parser, ReadOnlySpan<byte> frame, bool oversized);
 
-    private BinanceConnection(ClientWebSocket socket, int shard, long openedAtTimestamp)
+    private readonly TimeProvider _time;
+    private long _lastFrameTimestamp;
+
+    private BinanceConnection(ClientWebSocket socket, int shard, TimeProvider time)
     {
         _socket = socket;
+        _time = time;
+        var openedAtTimestamp = time.GetTimestamp();
+        _lastFrameTimestamp = openedAtTimestamp;
         Shard = shard;
         OpenedAtTimestamp = openedAtTimestamp;
         Id = Interlocked.Increment(ref s_nextId);
@@ -39,6 +45,9 @@ internal sealed class BinanceConnection : IAsyncDisposable
     public Task<string> Completion => _completion.Task;
     public bool IsOpen => !_completion.Task.IsCompleted;
 
+    /// <summary>When the last complete frame arrived (<see cref="TimeProvider.GetTimestamp"/> units): proof that data flows, not just that the socket is open.</summary>
+    public long LastFrameTimestamp => Interlocked.Read(ref _lastFrameTimestamp);
+
     public static async Task<BinanceConnection> ConnectAsync(Uri uri, int shard, BinanceFeedOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
@@ -51,7 +60,7 @@ internal sealed class BinanceConnection : IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
-            return new BinanceConnection(socket, shard, time.GetTimestamp());
+            return new BinanceConnection(socket, shard, time);
         }
         catch
         {
@@ -103,6 +112,7 @@ internal sealed class BinanceConnection : IAsyncDisposable
                     count += result.Count;
                 }
                 while (!result.EndOfMessage);
+                Interlocked.Exchange(ref _lastFrameTimestamp, _time.GetTimestamp());
                 handler(this, parser, buffer.AsSpan(0, count), oversized);
             }
         }
@@ -112,6 +122,9 @@ internal sealed class BinanceConnection : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            // The loop is the socket's last reader: release it now (Close/Abort after this are harmless no-ops),
+            // so a feed that reconnects for weeks holds no dead sockets.
+            _socket.Dispose();
             _completion.TrySetResult(ClosingByUs ? "closed by us" : reason);
         }
     }

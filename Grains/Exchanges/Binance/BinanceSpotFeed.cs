@@ -203,7 +203,10 @@ public sealed class BinanceSpotFeed : IMarketFeed
             {
                 lock (route.Gate)
                 {
-                    if (route.Owner is not { IsOpen: true }) continue;
+                    // A heartbeat vouches for the data, so the connection must have delivered frames lately;
+                    // an open socket on a stalled stream must let its books go stale.
+                    if (route.Owner is not { IsOpen: true } owner) continue;
+                    if (_time.GetElapsedTime(owner.LastFrameTimestamp, now) > _options.HeartbeatInterval) continue;
                     if (_time.GetElapsedTime(route.LastPublishedTimestamp, now) < _options.HeartbeatInterval) continue;
                     route.Publish(new FeedHeartbeat { ReceivedAt = receivedAt });
                 }

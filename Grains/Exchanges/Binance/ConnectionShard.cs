@@ -180,8 +180,7 @@ internal sealed class ConnectionShard
             var delay = _backoff.NextDelay();
             _counters.Error($"Binance shard {Index}: replacement connection failed: {ex.Message}");
             _logger.LogWarning("Binance shard {Shard}: replacement connection failed ({Error}); retrying in {Delay}.", Index, ex.Message, delay);
-            var retry = _time.CreateTimer(_ => _signals.Writer.TryWrite(new HandoverDue(old, reason)), null, delay, Timeout.InfiniteTimeSpan);
-            lock (_lock) _timers.Add(retry);
+            Once(delay, () => _signals.Writer.TryWrite(new HandoverDue(old, reason)));
             return;
         }
         if (!old.IsOpen)
@@ -198,9 +197,22 @@ internal sealed class ConnectionShard
         foreach (var symbol in Symbols)
             lock (symbol.Gate) symbol.BeginHandover(old, replacement);
         Watch(replacement);
-        var timeout = _time.CreateTimer(_ => _signals.Writer.TryWrite(new HandoverDone(replacement, TimedOut: true)), null, _options.HandoverTimeout, Timeout.InfiniteTimeSpan);
-        lock (_lock) _timers.Add(timeout);
+        Once(_options.HandoverTimeout, () => _signals.Writer.TryWrite(new HandoverDone(replacement, TimedOut: true)));
         replacement.Start(_frameHandler);
+    }
+
+    /// <summary>A one-shot timer that forgets itself once fired, so weeks of handovers leave no timers behind.</summary>
+    private void Once(TimeSpan due, Action action)
+    {
+        ITimer? timer = null;
+        timer = _time.CreateTimer(_ =>
+        {
+            lock (_lock) _timers.Remove(timer!);
+            timer!.Dispose();
+            action();
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        lock (_lock) _timers.Add(timer);
+        timer.Change(due, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Called under a symbol's gate when that symbol forwarded its first event from the replacement.</summary>
@@ -247,7 +259,13 @@ internal sealed class ConnectionShard
             foreach (var symbol in Symbols)
                 lock (symbol.Gate) symbol.CancelHandover(connection);
             lock (_lock) _replacement = null;
-            if (active is not null) _signals.Writer.TryWrite(new HandoverDue(active, "retry after failed handover"));
+            // Retry after a backoff delay: a server that accepts and drops replacements must not get a tight
+            // connect loop (Binance bans IPs beyond 300 connection attempts in 5 minutes).
+            if (active is not null)
+            {
+                var delay = _backoff.NextDelay();
+                Once(delay, () => _signals.Writer.TryWrite(new HandoverDue(active, "retry after failed handover")));
+            }
             return false;
         }
         if (connection != active) return false;

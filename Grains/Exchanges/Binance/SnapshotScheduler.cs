@@ -1,3 +1,4 @@
+using MarketData.Streams;
 using MarketData.Feeds;
 using MarketData.Recording;
 using Microsoft.Extensions.Logging;
@@ -155,7 +156,8 @@ internal sealed class SnapshotScheduler : IDisposable
             Fail(request, $"depth snapshot for {route.Symbol} could not be parsed ({kind}): {parser.Error}", rateLimited: false);
             return;
         }
-        var snapshot = parser.ToEvent(receivedAt);
+        // The limit tells the book whether the snapshot may have cut off deeper levels.
+        var snapshot = ((DepthSnapshot)parser.ToEvent(receivedAt)) with { Limit = _options.SnapshotLimit };
         lock (route.Gate)
         {
             // Removing under the gate: a request that arrives after this publication queues a new fetch.

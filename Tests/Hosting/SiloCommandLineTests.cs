@@ -1,0 +1,32 @@
+using MarketData.Silo.Hosting;
+
+namespace MarketData.Tests.Hosting;
+
+public class SiloCommandLineTests
+{
+    [Fact]
+    public void Replay_speed_and_record_become_settings_and_the_rest_passes_through()
+    {
+        var parsed = SiloCommandLine.Parse(["--replay", "a.gz", "b.gz", "--speed", "max", "--record", "out", "--Urls=http://127.0.0.1:1"]);
+        Assert.Equal(Path.GetFullPath("a.gz"), parsed.Settings["Replay:Files:0"]);
+        Assert.Equal(Path.GetFullPath("b.gz"), parsed.Settings["Replay:Files:1"]);
+        Assert.Equal("0", parsed.Settings["Replay:Speed"]);
+        Assert.Equal(Path.GetFullPath("out"), parsed.Settings["Record:Directory"]);
+        Assert.Equal(["--Urls=http://127.0.0.1:1"], parsed.Remaining);
+        Assert.Equal("2.5", SiloCommandLine.Parse(["--speed", "2.5"]).Settings["Replay:Speed"]);
+    }
+
+    [Theory]
+    [InlineData("--replay")]
+    [InlineData("--replay", "--speed", "1")]
+    [InlineData("--speed", "fast")]
+    [InlineData("--speed", "0")]
+    [InlineData("--speed", "-1")]
+    [InlineData("--speed")]
+    [InlineData("--record")]
+    public void Bad_switches_are_rejected_with_a_clear_message(params string[] args)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SiloCommandLine.Parse(args));
+        Assert.Contains("--", ex.Message, StringComparison.Ordinal);
+    }
+}
