@@ -83,6 +83,8 @@ public sealed class CandleSeriesCounters
     public long GapsDetected { get; internal set; }
     /// <summary>Candles missing in the detected gaps, after truncation to what the cache can hold.</summary>
     public long MissingDetected { get; internal set; }
+    /// <summary>Intervals skipped between two candles built from trades: quiet intervals, not gaps.</summary>
+    public long EmptyIntervals { get; internal set; }
     /// <summary>Closed candles dropped (oldest first) because the ring was full.</summary>
     public long Evicted { get; internal set; }
     /// <summary>Forming candles that were replaced by a later interval without ever closing.</summary>
@@ -99,7 +101,7 @@ public sealed class CandleSeriesCounters
     internal void Reset()
     {
         Appended = Closed = FormingUpdates = Repaired = Duplicates = Rejected = CutShort = 0;
-        GapsDetected = MissingDetected = Evicted = FormingAbandoned = 0;
+        GapsDetected = MissingDetected = EmptyIntervals = Evicted = FormingAbandoned = 0;
         Array.Clear(_rejectedByReason);
     }
 }

@@ -143,7 +143,15 @@ public sealed class CandleSeries
             if (_count > 0)
             {
                 var newest = At(_count - 1).OpenTime;
-                if (open > newest + _interval) RecordGap(newest + _interval, open - _interval, open);
+                if (open > newest + _interval)
+                {
+                    // Trades-built candles skip intervals with no trade (no candle is made for them); the builder
+                    // detects lost trades by id, so such a hole is an empty interval, not a gap.
+                    if (candle.Source == CandleSource.Trades && At(_count - 1).Source == CandleSource.Trades)
+                        Counters.EmptyIntervals += (open - newest) / _interval - 1;
+                    else
+                        RecordGap(newest + _interval, open - _interval, open);
+                }
             }
             Push(candle with { Flags = flags });
             TrimGaps(open);
