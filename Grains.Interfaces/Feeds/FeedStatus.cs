@@ -21,7 +21,7 @@ public sealed record FeedStatus
     [Id(11)] public long SnapshotsFetched { get; init; }
     /// <summary>Frames that could not be parsed or carried invalid values (malformed JSON, negative quantity...).</summary>
     [Id(12)] public long Rejected { get; init; }
-    /// <summary>Messages thrown away on purpose and counted: duplicates across a connection handover, overflow.</summary>
+    /// <summary>Messages lost and counted: a full buffer, a publish that failed after retries. Should stay 0.</summary>
     [Id(13)] public long Dropped { get; init; }
     [Id(14)] public long UnknownEvents { get; init; }
     [Id(15)] public string? LastError { get; init; }
@@ -36,4 +36,6 @@ public sealed record FeedStatus
     /// <summary>Replay only: lines read so far and in total, when known.</summary>
     [Id(23)] public long? LinesRead { get; init; }
     [Id(24)] public DateTime? CompletedAt { get; init; }
+    /// <summary>Messages discarded because they were already forwarded: the overlap of a connection handover, late frames.</summary>
+    [Id(25)] public long DuplicatesDropped { get; init; }
 }

@@ -37,7 +37,7 @@ public static class MarketStreams
     public const string BookTicker = "bookticker";
     public const string Ticker = "ticker";
 
-    /// <summary>The stream namespace for an event, or null for events that go to every namespace (interruptions, heartbeats).</summary>
+    /// <summary>The stream namespace for an event, or null for feed events (interruptions, heartbeats), which go to the depth stream: books are what they vouch for.</summary>
     public static string? NamespaceOf(MarketEvent e) => e switch
     {
         DepthDiff or DepthSnapshot => Depth,

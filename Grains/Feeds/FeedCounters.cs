@@ -6,7 +6,7 @@ namespace MarketData.Feeds;
 /// </summary>
 public sealed class FeedCounters
 {
-    private long _messages, _bytes, _published, _reconnects, _resyncs, _snapshots, _rejected, _dropped, _unknown, _handovers, _rateLimitHits;
+    private long _duplicates, _messages, _bytes, _published, _reconnects, _resyncs, _snapshots, _rejected, _dropped, _unknown, _handovers, _rateLimitHits;
     private long _rateWindowStartTicks, _rateWindowStartMessages;
     private double _messagesPerSecond;
     private readonly object _errorLock = new();
@@ -44,7 +44,13 @@ public sealed class FeedCounters
     public void ResyncRequested() => Interlocked.Increment(ref _resyncs);
     public void SnapshotFetched() => Interlocked.Increment(ref _snapshots);
     public void MessageRejected() => Interlocked.Increment(ref _rejected);
+    /// <summary>A message lost or refused: overflow, publish failure. Worth an alarm.</summary>
     public void MessageDropped(long count = 1) => Interlocked.Add(ref _dropped, count);
+
+    /// <summary>A message discarded because its content was already forwarded (connection overlap, late frames). Expected.</summary>
+    public void DuplicateDropped(long count = 1) => Interlocked.Add(ref _duplicates, count);
+
+    public long DuplicatesDropped => Interlocked.Read(ref _duplicates);
     public void UnknownEvent() => Interlocked.Increment(ref _unknown);
     public void HandoverCompleted() => Interlocked.Increment(ref _handovers);
     public void RateLimited() => Interlocked.Increment(ref _rateLimitHits);
@@ -75,6 +81,7 @@ public sealed class FeedCounters
         SnapshotsFetched = SnapshotsFetched,
         Rejected = Rejected,
         Dropped = Dropped,
+        DuplicatesDropped = DuplicatesDropped,
         UnknownEvents = UnknownEvents,
         LastError = LastError,
         LastErrorAt = LastErrorAt,

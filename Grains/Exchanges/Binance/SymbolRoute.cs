@@ -85,7 +85,7 @@ internal sealed class SymbolRoute
     {
         if (Pending != replacement) return;
         Pending = null;
-        _counters.MessageDropped(_buffer.Count); // all of them will come (or came) from the old connection
+        _counters.DuplicateDropped(_buffer.Count); // all of them will come (or came) from the old connection
         _buffer.Clear();
     }
 
@@ -105,7 +105,7 @@ internal sealed class SymbolRoute
         else
         {
             // Late frames of a connection that no longer speaks for this symbol: already covered by its successor.
-            _counters.MessageDropped();
+            _counters.DuplicateDropped();
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed class SymbolRoute
             if (previous >= 0 && last <= previous)
             {
                 // Already forwarded (overlap of two connections, or a replay after reconnect).
-                _counters.MessageDropped();
+                _counters.DuplicateDropped();
                 return;
             }
             _lastForwarded[lane] = last;
