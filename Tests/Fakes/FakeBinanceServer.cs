@@ -221,6 +221,19 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
 
     /// <summary>Persistent REST failure mode for every <c>/api/...</c> request (depth, klines, ping, ticker).</summary>
     public FakeRestFault RestFault { get; set; }
+
+    /// <summary>
+    /// Sets <see cref="RestFault"/> to <paramref name="fault"/> once <paramref name="afterRequests"/> more REST requests
+    /// have been served normally: a failure that starts in the middle of a paged fetch.
+    /// </summary>
+    public void ArmRestFault(FakeRestFault fault, int afterRequests)
+    {
+        Volatile.Write(ref _armCountdown, afterRequests);
+        _armedFault = fault;
+    }
+
+    private FakeRestFault _armedFault;
+    private int _armCountdown;
     /// <summary>Earliest open time served by <c>/api/v3/klines</c> (the symbol's "listing").</summary>
     public long KlinesAvailableFrom { get; set; }
     public int KlineRequests => Volatile.Read(ref _klineRequests);
@@ -541,6 +554,11 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
     private async Task RestFaultMiddlewareAsync(HttpContext context, Func<Task> next)
     {
         if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal)) { await next().ConfigureAwait(false); return; }
+        if (_armedFault != FakeRestFault.None && Interlocked.Decrement(ref _armCountdown) < 0)
+        {
+            RestFault = _armedFault;
+            _armedFault = FakeRestFault.None;
+        }
         switch (RestFault)
         {
             case FakeRestFault.GeoBlocked451:

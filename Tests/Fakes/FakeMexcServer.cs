@@ -44,6 +44,8 @@ public sealed class FakeMexcServer : IAsyncDisposable
     public Uri RestBaseUrl { get; private set; } = null!;
     public FakeRestFault RestFault { get; set; }
     public long KlinesAvailableFrom { get; set; }
+    /// <summary>Symbols answered with MEXC's "Invalid symbol." error.</summary>
+    public ISet<string> InvalidSymbols { get; } = new HashSet<string>(StringComparer.Ordinal);
     public int KlineRequests => Volatile.Read(ref _klineRequests);
     public int RestRequests => Volatile.Read(ref _restRequests);
     /// <summary>Path and query of every request received, in order.</summary>
@@ -159,7 +161,7 @@ public sealed class FakeMexcServer : IAsyncDisposable
         await JsonAsync(context, $"{{\"symbol\":\"{symbol}\",\"priceChange\":\"0\",\"priceChangePercent\":\"0.00400048\",\"prevClosePrice\":\"{price}\",\"lastPrice\":\"{price}\",\"bidPrice\":\"{price}\",\"bidQty\":\"\",\"askPrice\":\"{price}\",\"askQty\":\"\",\"openPrice\":\"{price}\",\"highPrice\":\"{price}\",\"lowPrice\":\"{price}\",\"volume\":\"1.5\",\"quoteVolume\":null,\"openTime\":{now - 86_400_000},\"closeTime\":{now},\"count\":null}}").ConfigureAwait(false);
     }
 
-    private static bool ValidSymbol(string symbol) => symbol.Length is > 0 and <= 20 && symbol.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
+    private bool ValidSymbol(string symbol) => !InvalidSymbols.Contains(symbol) && symbol.Length is > 0 and <= 20 && symbol.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
 
     private static bool TryLong(string text, out long? value)
     {

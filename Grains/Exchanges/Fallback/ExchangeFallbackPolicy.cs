@@ -170,11 +170,11 @@ public sealed class ExchangeFallbackPolicy : IDisposable
     {
         if (_probe is null) throw new InvalidOperationException("No Binance probe was given to the policy.");
         if (Interlocked.Exchange(ref _probeInFlight, 1) == 1) return null;
+        bool ok;
+        string? detail = null;
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
-            bool ok;
-            string? detail = null;
             try
             {
                 await _probe(linked.Token).ConfigureAwait(false);
@@ -189,13 +189,14 @@ public sealed class ExchangeFallbackPolicy : IDisposable
                 ok = false;
                 detail = "probe failed: " + ex.Message;
             }
-            ReportProbe(ok, detail);
-            return ok;
         }
         finally
         {
+            // Free the slot before reporting, so whoever sees the report can start the next probe at once.
             Volatile.Write(ref _probeInFlight, 0);
         }
+        ReportProbe(ok, detail);
+        return ok;
     }
 
     /// <summary>
