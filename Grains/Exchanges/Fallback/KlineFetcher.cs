@@ -30,7 +30,8 @@ public sealed class KlineFetchResult : IReadOnlyList<Candle>
 
     /// <summary>
     /// True when every closed candle of the range that the exchanges have was fetched. False when the fetch
-    /// stopped early (1s candles while on MEXC): see <see cref="Warnings"/> and resume from <see cref="NextOpenTime"/>.
+    /// stopped early (1s candles while on MEXC: see <see cref="Warnings"/> and resume from <see cref="NextOpenTime"/>)
+    /// or when rows were refused (<see cref="RejectedRows"/>: holes to repair later).
     /// </summary>
     public bool Complete { get; }
 
@@ -177,6 +178,7 @@ public sealed class KlineFetcher
         {
             _policy.Switched -= OnSwitch;
         }
-        return new KlineFetchResult(candles, complete, next, warnings, rejected, binancePages, mexcPages, Volatile.Read(ref switches.Value));
+        // Refused rows leave holes the caller must repair: the result is not complete.
+        return new KlineFetchResult(candles, complete && rejected.Count == 0, next, warnings, rejected, binancePages, mexcPages, Volatile.Read(ref switches.Value));
     }
 }
