@@ -18,6 +18,22 @@ namespace MarketData.Tests.Fakes;
 /// <summary>How a connection of the fake server ended.</summary>
 public enum FakeCloseKind { Open, ClosedByClient, ClosedByServer, Aborted }
 
+/// <summary>Persistent REST failure modes of the fake servers (until set back to <see cref="None"/>).</summary>
+public enum FakeRestFault
+{
+    None,
+    /// <summary>HTTP 451 "Unavailable For Legal Reasons" (Binance's geo-block).</summary>
+    GeoBlocked451,
+    /// <summary>HTTP 403 (Binance's WAF / CloudFront block).</summary>
+    Forbidden403,
+    /// <summary>HTTP 500 / 502 / 503 in turn.</summary>
+    ServerError5xx,
+    /// <summary>Never answers: holds the request until the client gives up.</summary>
+    Hang,
+    /// <summary>Accepts the request, then drops the TCP connection without a response.</summary>
+    DropConnection,
+}
+
 /// <summary>Kinds of broken frames the fake server can send.</summary>
 public enum MalformedFrame { BadJson, Truncated, NonNumericQuantity, NegativeQuantity, UnknownEventType }
 
@@ -147,10 +163,19 @@ public sealed class FakeMarket
 /// calls <see cref="EmitAsync"/> (or <see cref="StartPump"/>), so runs are deterministic for a seed.
 /// Faults: drop connections mid-stream, skip diffs (gap), REST 429/418 with Retry-After, malformed
 /// frames, serverShutdown, and a 24-hour cut-off measured on the injected <see cref="TimeProvider"/>.
+/// REST also serves <c>/api/v3/klines</c> (deterministic <see cref="SyntheticCandles"/> for any symbol and interval),
+/// <c>/api/v3/ping</c> and <c>/api/v3/ticker/price</c>, with persistent <see cref="RestFault"/> modes (451, 403, 5xx,
+/// hang, dropped connection) and <see cref="RefuseConnectionsAsync"/> (stop listening; the port is kept for
+/// <see cref="AcceptConnectionsAsync"/>).
 /// </summary>
 public sealed partial class FakeBinanceServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication? _app;
+    private int _port;
+    private int _faultCounter;
+    private int _klineRequests;
+    private int _pingRequests;
+    private int _tickerRequests;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, FakeMarket> _markets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _skipDiffs = new(StringComparer.Ordinal);
@@ -165,9 +190,8 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
     private CancellationTokenSource? _pump;
     private Task? _pumpTask;
 
-    private FakeBinanceServer(WebApplication app, TimeProvider time, IEnumerable<string> symbols, int seed)
+    private FakeBinanceServer(TimeProvider time, IEnumerable<string> symbols, int seed)
     {
-        _app = app;
         _time = time;
         var i = 0;
         foreach (var symbol in symbols)
@@ -195,21 +219,74 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
     public int RestRequests => Volatile.Read(ref _restRequests);
     public int WeightUsedThisMinute { get { lock (_weightLock) return _weightMinute == CurrentMinute() ? _weightUsed : 0; } }
 
+    /// <summary>Persistent REST failure mode for every <c>/api/...</c> request (depth, klines, ping, ticker).</summary>
+    public FakeRestFault RestFault { get; set; }
+
+    /// <summary>
+    /// Sets <see cref="RestFault"/> to <paramref name="fault"/> once <paramref name="afterRequests"/> more REST requests
+    /// have been served normally: a failure that starts in the middle of a paged fetch.
+    /// </summary>
+    public void ArmRestFault(FakeRestFault fault, int afterRequests)
+    {
+        Volatile.Write(ref _armCountdown, afterRequests);
+        _armedFault = fault;
+    }
+
+    private FakeRestFault _armedFault;
+    private int _armCountdown;
+    /// <summary>Earliest open time served by <c>/api/v3/klines</c> (the symbol's "listing").</summary>
+    public long KlinesAvailableFrom { get; set; }
+    public int KlineRequests => Volatile.Read(ref _klineRequests);
+    public int PingRequests => Volatile.Read(ref _pingRequests);
+    public int TickerRequests => Volatile.Read(ref _tickerRequests);
+    /// <summary>False while <see cref="RefuseConnectionsAsync"/> has the listener stopped.</summary>
+    public bool Listening => _app is not null;
+
     public static async Task<FakeBinanceServer> StartAsync(TimeProvider time, int seed, params string[] symbols)
     {
+        var server = new FakeBinanceServer(time, symbols, seed);
+        await server.ListenAsync("http://127.0.0.1:0").ConfigureAwait(false);
+        return server;
+    }
+
+    private async Task ListenAsync(string url)
+    {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new FakeBinanceServer(app, time, symbols, seed);
         app.UseWebSockets();
-        app.Map("/stream", server.HandleStreamAsync);
-        app.MapGet("/api/v3/depth", server.HandleDepthAsync);
+        app.Use(RestFaultMiddlewareAsync);
+        app.Map("/stream", HandleStreamAsync);
+        app.MapGet("/api/v3/depth", HandleDepthAsync);
+        app.MapGet("/api/v3/klines", HandleKlinesAsync);
+        app.MapGet("/api/v3/ping", HandlePingAsync);
+        app.MapGet("/api/v3/ticker/price", HandleTickerPriceAsync);
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException("no server");
-        server.RestBaseUrl = new Uri(address);
-        server.WebSocketBaseUrl = new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal));
-        return server;
+        _app = app;
+        var uri = new Uri(address);
+        _port = uri.Port;
+        RestBaseUrl = uri;
+        WebSocketBaseUrl = new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal));
+    }
+
+    /// <summary>Stops listening: new connections are refused (ECONNREFUSED) until <see cref="AcceptConnectionsAsync"/>.</summary>
+    public async Task RefuseConnectionsAsync()
+    {
+        var app = _app;
+        if (app is null) return;
+        _app = null;
+        AbortAllConnections();
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Listens again on the same port after <see cref="RefuseConnectionsAsync"/>.</summary>
+    public async Task AcceptConnectionsAsync()
+    {
+        if (_app is not null) return;
+        await ListenAsync(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_port}")).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- market driving
@@ -441,21 +518,7 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
         limit = Math.Clamp(limit, 1, 5000);
         var weight = limit switch { <= 100 => 5, <= 500 => 25, <= 1000 => 50, _ => 250 };
 
-        if (_restFaults.TryDequeue(out var fault))
-        {
-            context.Response.Headers["Retry-After"] = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            var used = AddWeight(0);
-            await ErrorAsync(context, (int)fault.Status, -1003, (int)fault.Status == 418 ? "Way too much request weight used; IP banned until later." : "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", used).ConfigureAwait(false);
-            return;
-        }
-        if (WeightUsedThisMinute + weight > WeightLimitPerMinute)
-        {
-            var now = _time.GetUtcNow();
-            var retry = 60 - now.Second;
-            context.Response.Headers["Retry-After"] = retry.ToString(CultureInfo.InvariantCulture);
-            await ErrorAsync(context, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", AddWeight(0)).ConfigureAwait(false);
-            return;
-        }
+        if (await OverWeightAsync(context, weight).ConfigureAwait(false)) return;
         if (string.IsNullOrEmpty(symbol))
         {
             await ErrorAsync(context, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.", AddWeight(1)).ConfigureAwait(false);
@@ -482,6 +545,146 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
         context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(weight).ToString(CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json;charset=UTF-8";
         await context.Response.WriteAsync(body).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs before every endpoint: the persistent <see cref="RestFault"/> mode first, then the one-shot queued 429/418
+    /// faults (<see cref="EnqueueRestFault"/>), for every REST path.
+    /// </summary>
+    private async Task RestFaultMiddlewareAsync(HttpContext context, Func<Task> next)
+    {
+        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal)) { await next().ConfigureAwait(false); return; }
+        if (_armedFault != FakeRestFault.None && Interlocked.Decrement(ref _armCountdown) < 0)
+        {
+            RestFault = _armedFault;
+            _armedFault = FakeRestFault.None;
+        }
+        switch (RestFault)
+        {
+            case FakeRestFault.GeoBlocked451:
+                Interlocked.Increment(ref _restRequests);
+                context.Response.StatusCode = 451;
+                context.Response.ContentType = "application/json;charset=UTF-8";
+                await context.Response.WriteAsync("{\"code\":0,\"msg\":\"Service unavailable from a restricted location according to 'b. Eligibility' in https://www.binance.com/en/terms.\"}").ConfigureAwait(false);
+                return;
+            case FakeRestFault.Forbidden403:
+                Interlocked.Increment(ref _restRequests);
+                context.Response.StatusCode = 403;
+                context.Response.ContentType = "text/html";
+                await context.Response.WriteAsync("<html><body><h1>403 ERROR</h1>The request could not be satisfied.</body></html>").ConfigureAwait(false);
+                return;
+            case FakeRestFault.ServerError5xx:
+                Interlocked.Increment(ref _restRequests);
+                var n = Interlocked.Increment(ref _faultCounter);
+                context.Response.StatusCode = (n % 3) switch { 0 => 500, 1 => 502, _ => 503 };
+                await context.Response.WriteAsync("Internal error; unable to process your request. Please try again.").ConfigureAwait(false);
+                return;
+            case FakeRestFault.Hang:
+                Interlocked.Increment(ref _restRequests);
+                try { await Task.Delay(Timeout.Infinite, context.RequestAborted).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+                return;
+            case FakeRestFault.DropConnection:
+                Interlocked.Increment(ref _restRequests);
+                context.Abort();
+                return;
+        }
+        if (_restFaults.TryDequeue(out var fault))
+        {
+            Interlocked.Increment(ref _restRequests);
+            context.Response.Headers["Retry-After"] = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await ErrorAsync(context, (int)fault.Status, -1003, (int)fault.Status == 418 ? "Way too much request weight used; IP banned until later." : "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", AddWeight(0)).ConfigureAwait(false);
+            return;
+        }
+        await next().ConfigureAwait(false);
+    }
+
+    /// <summary>Answers 429 (as Binance does by itself) when <paramref name="weight"/> does not fit in this minute.</summary>
+    private async Task<bool> OverWeightAsync(HttpContext context, int weight)
+    {
+        if (WeightUsedThisMinute + weight <= WeightLimitPerMinute) return false;
+        var retry = 60 - _time.GetUtcNow().Second;
+        context.Response.Headers["Retry-After"] = retry.ToString(CultureInfo.InvariantCulture);
+        await ErrorAsync(context, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", AddWeight(0)).ConfigureAwait(false);
+        return true;
+    }
+
+    private static readonly Dictionary<string, long> BinanceIntervals = new(StringComparer.Ordinal)
+    {
+        ["1s"] = 1_000, ["1m"] = 60_000, ["3m"] = 180_000, ["5m"] = 300_000, ["15m"] = 900_000, ["30m"] = 1_800_000,
+        ["1h"] = 3_600_000, ["2h"] = 7_200_000, ["4h"] = 14_400_000, ["6h"] = 21_600_000, ["8h"] = 28_800_000,
+        ["12h"] = 43_200_000, ["1d"] = 86_400_000, ["3d"] = 259_200_000, ["1w"] = 604_800_000,
+    };
+
+    private async Task HandleKlinesAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _restRequests);
+        Interlocked.Increment(ref _klineRequests);
+        if (await OverWeightAsync(context, 2).ConfigureAwait(false)) return;
+        var q = context.Request.Query;
+        var symbol = q["symbol"].ToString();
+        if (symbol.Length == 0 || !symbol.All(char.IsAsciiLetterOrDigit))
+        {
+            await ErrorAsync(context, 400, symbol.Length == 0 ? -1102 : -1121, symbol.Length == 0 ? "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." : "Invalid symbol.", AddWeight(2)).ConfigureAwait(false);
+            return;
+        }
+        if (!BinanceIntervals.TryGetValue(q["interval"].ToString(), out var ms))
+        {
+            await ErrorAsync(context, 400, -1120, "Invalid interval.", AddWeight(2)).ConfigureAwait(false);
+            return;
+        }
+        if (!TryLong(q["startTime"].ToString(), out var start) || !TryLong(q["endTime"].ToString(), out var end) || !TryLong(q["limit"].ToString(), out var limitValue)
+            || limitValue is < 1 or > 1000 || (start is { } s && end is { } e && s > e))
+        {
+            await ErrorAsync(context, 400, -1130, "Invalid data sent for a parameter.", AddWeight(2)).ConfigureAwait(false);
+            return;
+        }
+        var sb = new StringBuilder("[");
+        var first = true;
+        foreach (var openTime in SyntheticCandles.OpenTimes(ms, start, end, (int)(limitValue ?? 500), _time.GetUtcNow().ToUnixTimeMilliseconds(), KlinesAvailableFrom))
+        {
+            if (!first) sb.Append(',');
+            first = false;
+            SyntheticCandles.AppendBinanceRow(sb, SyntheticCandles.At(symbol, ms, openTime));
+        }
+        sb.Append(']');
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(2).ToString(CultureInfo.InvariantCulture);
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        await context.Response.WriteAsync(sb.ToString()).ConfigureAwait(false);
+    }
+
+    private async Task HandlePingAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _restRequests);
+        Interlocked.Increment(ref _pingRequests);
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(1).ToString(CultureInfo.InvariantCulture);
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        await context.Response.WriteAsync("{}").ConfigureAwait(false);
+    }
+
+    private async Task HandleTickerPriceAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _restRequests);
+        Interlocked.Increment(ref _tickerRequests);
+        var symbol = context.Request.Query["symbol"].ToString();
+        if (symbol.Length == 0 || !symbol.All(char.IsAsciiLetterOrDigit))
+        {
+            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(2)).ConfigureAwait(false);
+            return;
+        }
+        var price = SyntheticCandles.LastPrice(symbol, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(2).ToString(CultureInfo.InvariantCulture);
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        await context.Response.WriteAsync($"{{\"symbol\":\"{symbol}\",\"price\":\"{FixedPoint.ToText(price)}\"}}").ConfigureAwait(false);
+    }
+
+    private static bool TryLong(string text, out long? value)
+    {
+        value = null;
+        if (text.Length == 0) return true;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return false;
+        value = v;
+        return true;
     }
 
     private static async Task ErrorAsync(HttpContext context, int status, int code, string message, int usedWeight)
@@ -564,8 +767,13 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
     {
         StopPump();
         AbortAllConnections();
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        var app = _app;
+        _app = null;
+        if (app is not null)
+        {
+            await app.StopAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
         _marketLock.Dispose();
     }
 }
