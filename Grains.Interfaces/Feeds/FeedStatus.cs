@@ -38,4 +38,10 @@ public sealed record FeedStatus
     [Id(24)] public DateTime? CompletedAt { get; init; }
     /// <summary>Messages discarded because they were already forwarded: the overlap of a connection handover, late frames.</summary>
     [Id(25)] public long DuplicatesDropped { get; init; }
+    /// <summary>Where REST data (candles, prices) comes from now: <c>binance</c>, or <c>mexc</c> while Binance fails.</summary>
+    [Id(26)] public string? RestSource { get; init; }
+    /// <summary>Why REST switched to the fallback, and when.</summary>
+    [Id(27)] public string? FallbackReason { get; init; }
+    [Id(28)] public DateTime? FallbackSince { get; init; }
+    [Id(29)] public int FallbackSwitches { get; init; }
 }

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace MarketData.Feeds;
 
 /// <summary>
@@ -17,6 +19,29 @@ public interface IFeedGrain : IGrainWithStringKey
     /// <summary>A book lost sync and asks for a fresh REST snapshot. Requests are de-duplicated and staggered.</summary>
     [Alias("RequestSnapshot")]
     Task RequestSnapshotAsync(string symbol, string reason);
+
+    /// <summary>
+    /// Closed candles with open times in [<paramref name="fromOpenTime"/>, <paramref name="toOpenTime"/>] from REST,
+    /// within the feed's shared weight budget, from Binance or (while Binance fails) MEXC. Interleaves: a long
+    /// fetch does not hold up snapshot requests.
+    /// </summary>
+    [Alias("FetchKlines"), AlwaysInterleave]
+    Task<KlineFetch> FetchKlinesAsync(string symbol, Candles.Timeframe timeframe, long fromOpenTime, long toOpenTime);
+}
+
+/// <summary>The answer to <see cref="IFeedGrain.FetchKlinesAsync"/>.</summary>
+[GenerateSerializer, Immutable, Alias("MarketData.KlineFetch")]
+public sealed record KlineFetch
+{
+    /// <summary>Closed candles, oldest first, no duplicates.</summary>
+    [Id(0)] public required Candles.Candle[] Candles { get; init; }
+    /// <summary>False when the range could not be fetched whole (see <see cref="Warnings"/>); fetch again from <see cref="NextOpenTime"/>.</summary>
+    [Id(1)] public bool Complete { get; init; }
+    [Id(2)] public long NextOpenTime { get; init; }
+    /// <summary><c>binance</c> or <c>mexc</c>: where the REST data comes from now.</summary>
+    [Id(3)] public string? Source { get; init; }
+    [Id(4)] public string? SourceReason { get; init; }
+    [Id(5)] public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>The live Binance spot feed; key is the feed id from configuration (default <c>binance</c>).</summary>

@@ -36,6 +36,7 @@ public static class MarketStreams
     public const string Trades = "trades";
     public const string BookTicker = "bookticker";
     public const string Ticker = "ticker";
+    public const string Klines = "klines";
 
     /// <summary>The stream namespace for an event, or null for feed events (interruptions, heartbeats), which go to the depth stream: books are what they vouch for.</summary>
     public static string? NamespaceOf(MarketEvent e) => e switch
@@ -44,6 +45,7 @@ public static class MarketStreams
         TradeEvent => Trades,
         BookTickerEvent => BookTicker,
         TickerEvent => Ticker,
+        KlineEvent => Klines,
         _ => null,
     };
 }

@@ -84,6 +84,16 @@ public sealed record TickerEvent : MarketEvent
     [Id(9)] public long BestAsk { get; init; }
 }
 
+/// <summary>A kline stream update (<c>&lt;symbol&gt;@kline_&lt;interval&gt;</c>): the candle so far, <see cref="Candles.CandleFlags.Closed"/> on its final update.</summary>
+[GenerateSerializer, Immutable, Alias("MarketData.KlineEvent")]
+public sealed record KlineEvent : MarketEvent
+{
+    [Id(0)] public Candles.Timeframe Timeframe { get; init; }
+    [Id(1)] public Candles.Candle Candle { get; init; }
+    /// <summary>Exchange event time, Unix milliseconds.</summary>
+    [Id(2)] public long EventTime { get; init; }
+}
+
 /// <summary>The feed lost its connection (or the stream for this instrument): what follows may not be contiguous.</summary>
 [GenerateSerializer, Immutable, Alias("MarketData.FeedInterrupted")]
 public sealed record FeedInterrupted : MarketEvent

@@ -102,6 +102,12 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         });
     }
 
+    public async Task<KlineFetch> FetchKlinesAsync(string symbol, Candles.Timeframe timeframe, long fromOpenTime, long toOpenTime)
+    {
+        if (_feed is null) await EnsureStartedAsync();
+        return await _feed!.FetchKlinesAsync(symbol, timeframe, fromOpenTime, toOpenTime, _stopping.Token);
+    }
+
     public Task RequestSnapshotAsync(string symbol, string reason)
     {
         _feed?.RequestSnapshot(symbol, reason);

@@ -15,4 +15,7 @@ public interface IMarketFeed : IAsyncDisposable
     void RequestSnapshot(string symbol, string reason);
 
     FeedStatus GetStatus();
+
+    /// <summary>Closed candles from REST for [from, to] open times; an incomplete answer (never an exception) when REST cannot serve them.</summary>
+    Task<KlineFetch> FetchKlinesAsync(string symbol, Candles.Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using MarketData.Candles;
 using System.Collections.Concurrent;
 using MarketData.Exchanges.Binance;
 using MarketData.Feeds;
@@ -86,6 +87,17 @@ public sealed class ReplayFeed : IMarketFeed
             _logger.LogInformation("Replay {FeedId}: book {Symbol} asked for a snapshot ({Reason}); a replay cannot fetch one, so the book stays resyncing until the recording holds a later snapshot line for it",
                 FeedId, symbol, reason);
     }
+
+    /// <summary>A replay has no REST to ask: candles come only from the recorded trades.</summary>
+    public Task<KlineFetch> FetchKlinesAsync(string symbol, Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken)
+        => Task.FromResult(new KlineFetch
+        {
+            Candles = [],
+            Complete = false,
+            NextOpenTime = fromOpenTime,
+            Source = "replay",
+            Warnings = ["a replay cannot fetch candles from REST; candles are built from the recorded trades"],
+        });
 
     public FeedStatus GetStatus()
     {

@@ -1,5 +1,7 @@
 using MarketData.Actors;
 using MarketData.Exchanges.Binance;
+using MarketData.Exchanges.Fallback;
+using MarketData.Exchanges.Mexc;
 using MarketData.Recording;
 using MarketData.Streams;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,6 +54,8 @@ public static class MarketDataSilo
             // Binding appends configured list items to the defaults; configured lists replace them instead.
             if (binance.GetSection(nameof(options.Symbols)).Get<List<string>>() is { Count: > 0 } symbols) options.Symbols = symbols;
             if (binance.GetSection(nameof(options.Streams)).Get<List<string>>() is { Count: > 0 } streams) options.Streams = streams;
+            configuration.GetSection(MexcOptions.SectionName).Bind(options.Mexc);
+            configuration.GetSection(FallbackOptions.SectionName).Bind(options.Fallback);
         }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BinanceFeedOptions>, BinanceFeedOptionsValidator>();
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection("Replay"));

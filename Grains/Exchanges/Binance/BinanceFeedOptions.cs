@@ -15,6 +15,12 @@ public sealed class BinanceFeedOptions
     public bool Enabled { get; set; } = true;
 
     public string FeedId { get; set; } = "binance";
+
+    /// <summary>MEXC REST, the fallback for candles and prices while Binance fails (section <c>Feeds:Mexc</c>).</summary>
+    public Mexc.MexcOptions Mexc { get; set; } = new();
+
+    /// <summary>When to leave Binance for MEXC and when to come back (section <c>Feeds:Fallback</c>).</summary>
+    public Fallback.FallbackOptions Fallback { get; set; } = new();
     public string RestBaseUrl { get; set; } = "https://api.binance.com";
     public string WebSocketBaseUrl { get; set; } = "wss://stream.binance.com:9443";
 

@@ -1,3 +1,6 @@
+using MarketData.Candles;
+using MarketData.Exchanges.Fallback;
+using MarketData.Exchanges.Mexc;
 using MarketData.Feeds;
 using MarketData.Recording;
 using MarketData.Streams;
@@ -23,6 +26,9 @@ public sealed class BinanceSpotFeed : IMarketFeed
     private readonly RestWeightBudget _budget;
     private readonly BinanceRestClient _rest;
     private readonly SnapshotScheduler _snapshots;
+    private readonly MexcRestClient? _mexc;
+    private readonly ExchangeFallbackPolicy _fallback;
+    private readonly KlineFetcher _klines;
     private readonly LogLimiter _warnings;
     private readonly string[] _symbols;
     private readonly CancellationTokenSource _stop = new();
@@ -32,7 +38,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
     private int _state; // 0 new, 1 running, 2 disposed
 
     public BinanceSpotFeed(BinanceFeedOptions options, IMarketEventSink sink, TimeProvider time, ILogger logger,
-        IFrameRecorder? recorder = null, HttpMessageHandler? httpHandler = null)
+        IFrameRecorder? recorder = null, HttpMessageHandler? httpHandler = null, HttpMessageHandler? mexcHandler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(sink);
@@ -51,6 +57,14 @@ public sealed class BinanceSpotFeed : IMarketFeed
             _warnings.Warn("rest-rate-limit", $"Binance REST refused with HTTP {(int)status}; all REST blocked for {retryAfter?.TotalSeconds ?? 60} s.");
         };
         _snapshots = new SnapshotScheduler(_rest, options, time, logger, _counters, recorder);
+        _mexc = options.Mexc.Enabled ? new MexcRestClient(options.Mexc, time, mexcHandler) : null;
+        _fallback = new ExchangeFallbackPolicy(options.Fallback, time, ExchangeFallbackPolicy.BinanceProbe(_rest));
+        _fallback.Switched += change =>
+        {
+            _counters.Error($"REST source {change.From} -> {change.To}: {change.Reason}");
+            _logger.LogWarning("Binance feed {FeedId}: REST source switched from {From} to {To}: {Reason}", options.FeedId, change.From, change.To, change.Reason);
+        };
+        _klines = new KlineFetcher(_rest, _mexc, _fallback, time);
 
         var hasDepth = options.Streams.Any(BinanceFeedOptions.IsDepthStream);
         _symbols = options.Symbols.Select(s => s.ToUpperInvariant()).ToArray();
@@ -100,8 +114,35 @@ public sealed class BinanceSpotFeed : IMarketFeed
         _snapshots.Request(route, reason);
     }
 
+    public async Task<KlineFetch> FetchKlinesAsync(string symbol, Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await _klines.FetchAsync(symbol.ToUpperInvariant(), timeframe, fromOpenTime, toOpenTime, cancellationToken).ConfigureAwait(false);
+            var status = _fallback.Status();
+            return new KlineFetch
+            {
+                Candles = [.. result.Candles],
+                Complete = result.Complete,
+                NextOpenTime = result.NextOpenTime,
+                Source = SourceName(status.Current),
+                SourceReason = status.Reason,
+                Warnings = [.. result.Warnings, .. result.RejectedRows],
+            };
+        }
+        catch (ExchangeRestException ex)
+        {
+            // Both exchanges refused: the caller keeps its last good state and tries again later.
+            _counters.Error($"klines {symbol} {timeframe}: {ex.Message}");
+            return new KlineFetch { Candles = [], Complete = false, NextOpenTime = fromOpenTime, Source = SourceName(_fallback.Current), Warnings = [ex.Message] };
+        }
+    }
+
+    private static string SourceName(ExchangeSource source) => source == ExchangeSource.Mexc ? "mexc" : "binance";
+
     public FeedStatus GetStatus()
     {
+        var fallback = _fallback.Status();
         var blockedUntil = _budget.BlockedUntil;
         return _counters.ToStatus(FeedId, "binance-spot", ComputeState(blockedUntil), _symbols, _startedAt) with
         {
@@ -109,6 +150,10 @@ public sealed class BinanceSpotFeed : IMarketFeed
             RestWeightLimit = _budget.Limit,
             RestBlockedUntil = blockedUntil,
             Connections = _shards.Sum(s => s.OpenConnections),
+            RestSource = SourceName(fallback.Current),
+            FallbackReason = fallback.Current == ExchangeSource.Mexc ? fallback.Reason : null,
+            FallbackSince = fallback.Current == ExchangeSource.Mexc ? fallback.SwitchedAt?.UtcDateTime : null,
+            FallbackSwitches = fallback.History.Count,
         };
     }
 
@@ -119,7 +164,9 @@ public sealed class BinanceSpotFeed : IMarketFeed
         await _stop.CancelAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_tasks).ConfigureAwait(false); }
         catch (OperationCanceledException) { }
+        _fallback.Dispose();
         _rest.Dispose();
+        _mexc?.Dispose();
         _snapshots.Dispose();
         _stop.Dispose();
     }
