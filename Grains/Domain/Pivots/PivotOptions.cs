@@ -35,7 +35,8 @@ public sealed class PivotOptions
 
     /// <summary>
     /// Lowest pivot level used for support and resistance. Default 2: on 1s candles about a third of all candles are
-    /// level-1 pivots, which is noise and makes zones expensive; set 1 for daily candles.
+    /// level-1 pivots, which is noise and makes zones expensive; set 1 for daily candles. Values above
+    /// <see cref="Levels"/> mean the top level.
     /// </summary>
     public int SupportResistanceMinLevel { get; set; } = 2;
 
@@ -48,7 +49,7 @@ public sealed class PivotOptions
         if (Levels is < 1 or > 16) return $"Levels must be 1..16 (was {Levels}).";
         if (Strength is < 1 or > 64) return $"Strength must be 1..64 (was {Strength}).";
         if (!(MergeTolerance >= 0 && MergeTolerance < 1)) return $"MergeTolerance must be in [0, 1) (was {MergeTolerance}).";
-        if (SupportResistanceMinLevel < 1 || SupportResistanceMinLevel > Levels) return $"SupportResistanceMinLevel must be 1..Levels (was {SupportResistanceMinLevel}).";
+        if (SupportResistanceMinLevel < 1) return $"SupportResistanceMinLevel must be at least 1 (was {SupportResistanceMinLevel}).";
         if (WindowMs <= 0) return $"WindowMs must be positive (was {WindowMs}).";
         return null;
     }

@@ -265,7 +265,7 @@ public sealed class WilliamsPivotEngine
 
     private List<SupportResistanceLevel> Zones(SwingSeries series, long asOf, bool isSupport)
     {
-        var minLevel = _options.SupportResistanceMinLevel;
+        var minLevel = Math.Min(_options.SupportResistanceMinLevel, Levels);
         var count = series.ConfirmedCount(minLevel, asOf);
         var seqs = new long[count];
         var strength = new int[count];
