@@ -52,6 +52,7 @@ internal sealed class SwingSeries
     private readonly TailPoint[] _tailB; // the newer one
     private readonly int[] _tailCount;
     private readonly Dictionary<long, long> _lagOverflow = []; // seq -> ConfirmedAt, for lags beyond int.MaxValue ms
+    private long _frontTime = long.MaxValue; // time of the oldest stored level-1 point (MaxValue when none)
 
     public SwingSeries(bool isHigh, int levels, int strength)
     {
@@ -88,6 +89,7 @@ internal sealed class SwingSeries
             var lag = point.ConfirmedAt - point.Time;
             point.Seq = _base.EndSeq;
             if (lag > int.MaxValue) _lagOverflow[point.Seq] = point.ConfirmedAt;
+            if (_base.Count == 0) _frontTime = point.Time;
             _base.Add(new BasePoint { Time = point.Time, Price = point.Price, CandleIndex = (int)point.CandleIndex, ConfirmLag = lag > int.MaxValue ? LagOverflow : (int)lag });
         }
 
@@ -120,6 +122,8 @@ internal sealed class SwingSeries
     /// <summary>Drops points older than <paramref name="cutoff"/>; higher levels first, since they refer to level-1 points.</summary>
     public void Evict(long cutoff)
     {
+        // Every stored point of every level is a level-1 point, so nothing is due unless the oldest level-1 point is.
+        if (_base.Count == 0 || _frontTime >= cutoff) return;
         for (var k = _upper.Length - 1; k >= 0; k--)
         {
             var q = _upper[k];
@@ -130,6 +134,7 @@ internal sealed class SwingSeries
             if (_base.First.ConfirmLag == LagOverflow) _lagOverflow.Remove(_base.FirstSeq);
             _base.RemoveFirst();
         }
+        _frontTime = _base.Count > 0 ? _base.First.Time : long.MaxValue;
     }
 
     /// <summary>Number of stored points of <paramref name="level"/> confirmed at or before <paramref name="asOf"/>, counted from the front.</summary>
@@ -256,6 +261,7 @@ internal sealed class SwingSeries
                 _upper[k].Add(new UpperPoint { ConfirmedAt = u.ConfirmedAt[i], Seq = (int)u.Seqs[i] });
             }
         }
+        _frontTime = _base.Count > 0 ? _base.First.Time : long.MaxValue;
         Array.Clear(_tailCount);
         for (var i = 0; i < s.TailLevels.Length; i++)
         {
