@@ -391,6 +391,10 @@ public sealed class WilliamsPivotEngineTests(ITestOutputHelper output)
         output.WriteLine($"2,592,000 1s candles: retained {(after - before) / 1e6:F1} MB (engine's own estimate {engine.AllocatedBytes / 1e6:F1} MB); {counts}");
         Assert.Equal(2_592_000, engine.CandleCount);
         Assert.True(after - before < 64_000_000, $"retained {after - before} bytes");
+
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var bytes = services.GetRequiredService<Serializer>().SerializeToArray(engine.Export());
+        output.WriteLine($"snapshot for grain storage: {bytes.Length / 1e6:F1} MB (Orleans binary)");
     }
 
     /// <summary>1s candles of a seeded random walk around 60,000 USDT, fixed-point 1e8 with 0.01 ticks (ties happen).</summary>
