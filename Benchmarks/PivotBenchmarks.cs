@@ -9,12 +9,16 @@ namespace MarketData.Benchmarks;
 /// 0.01 ticks, so ties occur as in real data). <see cref="FullCompute"/> builds a fresh engine from the whole month;
 /// <see cref="IncrementalAdd"/> appends candles one by one to an engine already holding a full 30-day window, so
 /// every add also evicts (reported per candle). Targets: 250 ms and 5 µs.
+/// <para>
+/// Measured (default job, AMD EPYC VM, 2 cores shared with other builds, load 4-8): FullCompute 180 ms
+/// (177-195 ms CPU time), 31 MB allocated = the retained engine; IncrementalAdd 85 ns per candle, 0 B.
+/// </para>
 /// </summary>
 [MemoryDiagnoser]
 public class PivotBenchmarks
 {
     public const int MonthOfSeconds = 2_592_000;
-    public const int AddsPerInvoke = 100_000;
+    public const int AddsPerInvoke = 1_000_000;
 
     private Candle[] _month = [];
     private Candle[] _next = [];
