@@ -1,0 +1,207 @@
+using MarketData.Candles;
+using MarketData.Domain.Candles;
+using MarketData.Feeds;
+using MarketData.Pivots;
+using MarketData.Streams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace MarketData.Actors;
+
+/// <summary>
+/// The candle cache of one instrument and timeframe. Thin: a <see cref="CandleSeries"/> holds the rules.
+/// On activation it backfills the latest candles from REST (through the instrument's feed grain, so within
+/// the feed's weight budget and with its MEXC fallback); live updates arriving meanwhile wait, so the series
+/// is always filled in time order. Every half period (at most 30 s) it refreshes from REST when no live
+/// update came for a whole period, and repairs one known gap. Closed candles go on to the pivot grain.
+/// Reentrant: REST fetches await without holding up live updates.
+/// </summary>
+[Reentrant]
+public sealed class CandleGrain : Grain, ICandleGrain
+{
+    private readonly ILogger<CandleGrain> _logger;
+    private readonly TimeProvider _time;
+    private readonly CandleOptions _options;
+    private CandleSeriesKey _key;
+    private CandleSeries _series = null!;
+    private readonly List<Candle> _heldDuringBackfill = [];
+    private string _backfill = "pending";
+    private bool _busy;
+    private long _lastLiveTimestamp;
+    private string? _source, _sourceReason;
+    private IFeedGrain? _feed;
+
+    public CandleGrain(ILogger<CandleGrain> logger, TimeProvider time, IOptions<CandleOptions> options)
+    {
+        _logger = logger;
+        _time = time;
+        _options = options.Value;
+    }
+
+    private Timeframe Timeframe => _key.Timeframe;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = CandleSeriesKey.Parse(this.GetPrimaryKeyString());
+        _series = new CandleSeries(Timeframe, _options.Capacity);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(Timeframe.Milliseconds / 2, 500, 30_000));
+        this.RegisterGrainTimer(RefreshAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(100), Period = period });
+        return Task.CompletedTask;
+    }
+
+    public async Task ApplyAsync(Candle[] candles)
+    {
+        _lastLiveTimestamp = _time.GetTimestamp();
+        _source ??= candles.Length > 0 ? SourceName(candles[^1].Source) : null;
+        if (_backfill is "pending" or "running")
+        {
+            _heldDuringBackfill.AddRange(candles);
+            return;
+        }
+        await ApplyAndForwardAsync(candles);
+    }
+
+    private async Task ApplyAndForwardAsync(IEnumerable<Candle> candles)
+    {
+        List<Candle>? closed = null;
+        foreach (var candle in candles)
+        {
+            var outcome = _series.Apply(candle);
+            if (outcome.Result is CandleApplyResult.Appended or CandleApplyResult.Closed && _series.LastClosed is { } last && last.OpenTime == candle.OpenTime)
+                (closed ??= []).Add(last);
+        }
+        if (closed is null) return;
+        try
+        {
+            await GrainFactory.GetGrain<IPivotGrain>(_key.Key).OnClosedCandlesAsync([.. closed]);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Pivot grain {Key} did not take {Count} closed candles", _key, closed.Count);
+        }
+    }
+
+    private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (_busy) return;
+        _busy = true;
+        try
+        {
+            var nowOpen = Timeframe.OpenTimeOf(_time.GetUtcNow().ToUnixTimeMilliseconds());
+            var lastComplete = nowOpen - Timeframe.Milliseconds;
+            if (_backfill is "pending" or "running")
+            {
+                await BackfillAsync(nowOpen - _options.Capacity * Timeframe.Milliseconds, lastComplete);
+                return;
+            }
+            var liveSilent = _time.GetElapsedTime(_lastLiveTimestamp) > Timeframe.Duration || _lastLiveTimestamp == 0;
+            if (liveSilent && _backfill == "done")
+            {
+                var from = _series.LastClosed is { } last ? last.OpenTime + Timeframe.Milliseconds : nowOpen - _options.Capacity * Timeframe.Milliseconds;
+                if (from <= lastComplete) await FetchAndApplyAsync(from, lastComplete);
+            }
+            if (_series.Gaps.Count > 0 && _backfill == "done")
+            {
+                var gap = _series.Gaps[0];
+                await FetchAndApplyAsync(gap.FromOpenTime, gap.ToOpenTime);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Candle refresh for {Key} failed", _key);
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task BackfillAsync(long from, long to)
+    {
+        _backfill = "running";
+        var fetch = await FetchAsync(from, to);
+        if (fetch is null)
+        {
+            _backfill = "pending";
+            return;
+        }
+        if (fetch.Source == "replay")
+        {
+            _backfill = "unavailable: " + string.Join("; ", fetch.Warnings);
+        }
+        else if (fetch.Candles.Length == 0 && !fetch.Complete)
+        {
+            _backfill = "pending"; // REST refused: try again on the next tick, live updates keep waiting
+            _sourceReason = string.Join("; ", fetch.Warnings);
+            if (_heldDuringBackfill.Count < 100_000) return;
+            _backfill = "failed: " + _sourceReason; // do not hold live data forever
+        }
+        else
+        {
+            _backfill = fetch.Complete ? "done" : "done (partial: " + string.Join("; ", fetch.Warnings) + ")";
+            await ApplyAndForwardAsync(fetch.Candles);
+        }
+        if (!_backfill.StartsWith("done", StringComparison.Ordinal) && !_backfill.StartsWith("unavailable", StringComparison.Ordinal) && !_backfill.StartsWith("failed", StringComparison.Ordinal)) return;
+        if (_backfill.StartsWith("done", StringComparison.Ordinal)) _backfill = "done";
+        var held = _heldDuringBackfill.ToArray();
+        _heldDuringBackfill.Clear();
+        await ApplyAndForwardAsync(held);
+    }
+
+    private async Task FetchAndApplyAsync(long from, long to)
+    {
+        var fetch = await FetchAsync(from, to);
+        if (fetch is { Candles.Length: > 0 }) await ApplyAndForwardAsync(fetch.Candles);
+    }
+
+    private async Task<KlineFetch?> FetchAsync(long from, long to)
+    {
+        var feed = await FeedAsync();
+        if (feed is null) return null;
+        var fetch = await feed.FetchKlinesAsync(_key.Instrument.Symbol, Timeframe, from, to);
+        _source = fetch.Source;
+        _sourceReason = fetch.SourceReason ?? (fetch.Warnings.Count > 0 ? string.Join("; ", fetch.Warnings) : null);
+        return fetch;
+    }
+
+    /// <summary>The feed that follows this instrument (a live one first), from the registry.</summary>
+    private async Task<IFeedGrain?> FeedAsync()
+    {
+        if (_feed is not null) return _feed;
+        var feeds = await GrainFactory.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
+        var feed = feeds
+            .Where(f => f.Exchange == _key.Instrument.Exchange && f.Symbols.Contains(_key.Instrument.Symbol, StringComparer.Ordinal))
+            .OrderBy(f => f.Kind == FeedKind.BinanceSpot ? 0 : 1)
+            .FirstOrDefault();
+        return _feed = feed is null ? null : FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId);
+    }
+
+    private static string SourceName(CandleSource source) => source switch
+    {
+        CandleSource.BinanceStream => "binance stream",
+        CandleSource.BinanceRest => "binance",
+        CandleSource.MexcRest => "mexc",
+        CandleSource.Trades => "trades",
+        _ => "aggregated",
+    };
+
+    public Task<CandleSeriesView> GetCandlesAsync(int limit, long? asOf = null)
+    {
+        if (limit is < 1 or > 100_000) throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be between 1 and 100000");
+        var candles = asOf is { } t ? _series.AsOf(t, limit) : _series.Latest(limit);
+        return Task.FromResult(new CandleSeriesView
+        {
+            Exchange = _key.Instrument.Exchange,
+            Symbol = _key.Instrument.Symbol,
+            Timeframe = Timeframe,
+            Candles = candles,
+            Forming = asOf is null ? _series.Forming : null,
+            Gaps = [.. _series.Gaps.Select(g => new CandleGapView(g.FromOpenTime, g.ToOpenTime, g.Count(Timeframe.Milliseconds)))],
+            Source = _source,
+            SourceReason = _sourceReason,
+            Rejected = _series.Counters.Rejected,
+            Backfill = _backfill,
+        });
+    }
+}
