@@ -32,7 +32,7 @@ public enum BinanceFrameKind
 /// interned and the level arrays are reused (so <see cref="Bids"/>/<see cref="Asks"/> are only valid until
 /// the next <see cref="Parse"/>). Unknown fields are skipped. Data problems never throw.
 /// </summary>
-public sealed class BinanceFrameParser
+public sealed partial class BinanceFrameParser
 {
     public const int MaxLevelsPerSide = 5000;
     public const int MaxFrameBytes = 4 * 1024 * 1024;
@@ -112,6 +112,7 @@ public sealed class BinanceFrameParser
         Reset();
         if (utf8Frame.Length > MaxFrameBytes) return Fail($"frame of {utf8Frame.Length} bytes exceeds the {MaxFrameBytes} byte limit");
         if (utf8Frame.IsEmpty) return Fail("empty frame");
+        if (FastDepthPathEnabled && TryParseDepthFast(utf8Frame)) return _kind = BinanceFrameKind.DepthUpdate;
         try
         {
             _kind = ParseCore(utf8Frame);
