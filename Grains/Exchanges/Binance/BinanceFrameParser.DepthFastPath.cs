@@ -26,6 +26,9 @@ public sealed partial class BinanceFrameParser
     /// <summary>For tests: false makes every frame take the general path.</summary>
     internal bool FastDepthPathEnabled { get; init; } = true;
 
+    /// <summary>For tests: how many frames the fast path has parsed.</summary>
+    internal long FastDepthFrames { get; private set; }
+
     private bool TryParseDepthFast(ReadOnlySpan<byte> f)
     {
         var p = 0;
@@ -72,6 +75,7 @@ public sealed partial class BinanceFrameParser
         _finalUpdateId = final;
         _bidCount = bidCount;
         _askCount = askCount;
+        FastDepthFrames++;
         return true;
     }
 
