@@ -329,4 +329,18 @@ public class BinanceFrameParserTests
         for (var i = 0; i < 1000; i++) _parser.Parse(frame);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Invalid_utf8_in_a_reported_string_is_malformed_not_an_exception()
+    {
+        // Utf8JsonReader does not check UTF-8 while reading; quoting the bad symbol must not throw.
+        var frame = Encoding.UTF8.GetBytes("""{"e":"trade","E":1,"s":"BTC#USDT","t":1,"p":"1","q":"1","T":1,"m":true}""");
+        frame[Array.IndexOf(frame, (byte)'#')] = 0x80;
+        Assert.Equal(BinanceFrameKind.Malformed, _parser.Parse(frame));
+        Assert.Contains("invalid symbol", _parser.Error, StringComparison.Ordinal);
+
+        var unknown = Encoding.UTF8.GetBytes("""{"e":"kl#ne","E":1}""");
+        unknown[Array.IndexOf(unknown, (byte)'#')] = 0xFF;
+        Assert.Equal(BinanceFrameKind.Unknown, _parser.Parse(unknown));
+    }
 }

@@ -32,7 +32,7 @@ public enum BinanceFrameKind
 /// interned and the level arrays are reused (so <see cref="Bids"/>/<see cref="Asks"/> are only valid until
 /// the next <see cref="Parse"/>). Unknown fields are skipped. Data problems never throw.
 /// </summary>
-public sealed class BinanceFrameParser
+public sealed partial class BinanceFrameParser
 {
     public const int MaxLevelsPerSide = 5000;
     public const int MaxFrameBytes = 4 * 1024 * 1024;
@@ -112,6 +112,7 @@ public sealed class BinanceFrameParser
         Reset();
         if (utf8Frame.Length > MaxFrameBytes) return Fail($"frame of {utf8Frame.Length} bytes exceeds the {MaxFrameBytes} byte limit");
         if (utf8Frame.IsEmpty) return Fail("empty frame");
+        if (FastDepthPathEnabled && TryParseDepthFast(utf8Frame)) return _kind = BinanceFrameKind.DepthUpdate;
         try
         {
             _kind = ParseCore(utf8Frame);
@@ -259,7 +260,7 @@ public sealed class BinanceFrameParser
                 case (byte)'s':
                     if (token != JsonTokenType.String) return SetError("'s' is not a string");
                     _payloadSymbol = reader.ValueIsEscaped ? null : _symbols.Intern(reader.ValueSpan);
-                    return _payloadSymbol is not null || SetError($"invalid symbol '{Truncate(reader.GetString())}'");
+                    return _payloadSymbol is not null || SetError($"invalid symbol '{Truncate(TextOf(ref reader))}'");
                 case (byte)'U': return ReadInt64(ref reader, "U", Has.FirstId, out _firstUpdateId);
                 case (byte)'u': return ReadInt64(ref reader, "u", Has.FinalId, out _finalUpdateId);
                 case (byte)'b':
@@ -322,14 +323,14 @@ public sealed class BinanceFrameParser
         else if (value.SequenceEqual("24hrTicker"u8)) _eventType = EventType.Ticker;
         else if (value.SequenceEqual("serverShutdown"u8)) _eventType = EventType.ServerShutdown;
         else _eventType = EventType.Other;
-        if (_eventType == EventType.Other) _otherEventName = Truncate(reader.GetString());
+        if (_eventType == EventType.Other) _otherEventName = Truncate(TextOf(ref reader));
     }
 
     private bool ReadErrorReply(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : reader.TokenType.ToString();
+            var text = reader.TokenType == JsonTokenType.String ? TextOf(ref reader) : reader.TokenType.ToString();
             reader.Skip();
             _errorReplyText = $"error reply: {Truncate(text)}";
             return true;
@@ -342,7 +343,7 @@ public sealed class BinanceFrameParser
             var isMsg = reader.ValueTextEquals("msg"u8);
             reader.Read();
             if (isCode && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var c)) code = c;
-            else if (isMsg && reader.TokenType == JsonTokenType.String) message = reader.GetString();
+            else if (isMsg && reader.TokenType == JsonTokenType.String) message = TextOf(ref reader);
             else reader.Skip();
         }
         _errorReplyText = $"error reply: code {(code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?")}: {Truncate(message) ?? "(no message)"}";
@@ -350,6 +351,23 @@ public sealed class BinanceFrameParser
     }
 
     private string? _errorReplyText;
+
+    /// <summary>
+    /// A string token's text for an error message. The reader does not check UTF-8 while reading and
+    /// <see cref="Utf8JsonReader.GetString"/> throws on invalid bytes, but data problems must never throw,
+    /// so those are decoded with replacement characters instead.
+    /// </summary>
+    private static string TextOf(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(reader.ValueSpan);
+        }
+    }
 
     private bool ReadInt64(ref Utf8JsonReader reader, string name, Has flag, out long value)
     {
