@@ -1,19 +1,22 @@
 using System.Globalization;
+using MarketData.Candles;
 using MarketData.Instruments;
 using MarketData.Json;
 
 namespace MarketData.Client;
 
 /// <summary>
-/// <c>book exchange:SYMBOL [--depth N]</c>, <c>feeds</c>; common options <c>--gateway-port P</c>,
-/// <c>--service-id S</c>, <c>--cluster-id C</c>, <c>--verbose</c>. Exit codes: 0 ok, 2 bad usage, 3 not found,
-/// 4 cannot reach the cluster.
+/// The <c>marketdata</c> command line over <see cref="MarketDataClient"/>; it prints the same JSON documents as
+/// the HTTP API. Exit codes: 0 ok, 2 bad usage, 3 not found, 4 cannot reach the cluster.
 /// </summary>
 public static class Cli
 {
     public const string Usage = """
-        usage: marketdata book <exchange:SYMBOL> [--depth N]   the order book as JSON (default depth 100)
-               marketdata feeds                               every feed's state and counters as JSON
+        usage: marketdata book <exchange:SYMBOL> [--depth N]                  order book (default depth 100)
+               marketdata candles <exchange:SYMBOL> <1s|1m|1h|1d> [--limit N] [--as-of MS]
+               marketdata pivots <SYMBOL> [--timeframe 1s] [--levels 5] [--limit N] [--as-of MS] [--exchange binance]
+               marketdata pivot-bounds <SYMBOL> [--timeframe 1s] [--exchange binance]
+               marketdata feeds                                              every feed's state and counters
         options: --gateway-port P (default 30000)  --service-id S  --cluster-id C  --verbose
         """;
 
@@ -56,28 +59,51 @@ public static class Cli
     private static async Task<int> RunCommandAsync(Command command, MarketDataClient client, TextWriter output, TextWriter errors)
     {
         if (command.Verb == "feeds")
-        {
-            var feeds = await client.GetFeedsAsync();
-            await output.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.FeedsDocument(feeds), indented: true));
-            return 0;
-        }
+            return await PrintAsync(output, new MarketDataJson.FeedsDocument(await client.GetFeedsAsync()));
+
         if (!await client.IsFollowedAsync(command.Instrument))
         {
             await errors.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.ErrorDocument($"No feed follows {command.Instrument}.")));
             return 3;
         }
-        var view = await client.GetBookAsync(command.Instrument, command.Depth);
-        await output.WriteLineAsync(MarketDataJson.Serialize(MarketDataJson.ToDocument(view), indented: true));
+        switch (command.Verb)
+        {
+            case "book":
+                return await PrintAsync(output, MarketDataJson.ToDocument(await client.GetBookAsync(command.Instrument, command.Count)));
+            case "candles":
+                return await PrintAsync(output, MarketDataJson.ToDocument(await client.GetCandlesAsync(command.Series, command.Count, command.AsOf)));
+            case "pivots":
+                return await PrintAsync(output, MarketDataJson.ToDocument(await client.GetPivotsAsync(command.Series, command.Levels, command.AsOf, command.Count)));
+            default:
+                var bounds = await client.GetPivotBoundsAsync(command.Series, command.AsOf);
+                if (bounds is null)
+                {
+                    await errors.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.ErrorDocument($"No pivot bounds for {command.Series} yet.")));
+                    return 3;
+                }
+                return await PrintAsync(output, MarketDataJson.ToDocument(command.Instrument.Exchange, command.Instrument.Symbol, command.Series.Timeframe, bounds));
+        }
+    }
+
+    private static async Task<int> PrintAsync<T>(TextWriter output, T document)
+    {
+        await output.WriteLineAsync(MarketDataJson.Serialize(document, indented: true));
         return 0;
     }
 
-    internal sealed record Command(string Verb, Instrument Instrument, int Depth, MarketDataClientOptions Client);
+    internal sealed record Command(string Verb, Instrument Instrument, Timeframe Timeframe, int Count, int Levels, long? AsOf, MarketDataClientOptions Client)
+    {
+        public CandleSeriesKey Series => new(Instrument, Timeframe);
+    }
 
     internal static bool TryParse(string[] args, out Command command, out string error)
     {
         command = null!;
-        string? verb = null, target = null;
-        var depth = 100;
+        var positional = new List<string>();
+        int? depth = null, limit = null;
+        var levels = 5;
+        long? asOf = null;
+        string? timeframeText = null, exchange = null;
         var client = new MarketDataClientOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -86,12 +112,24 @@ public static class Cli
             switch (arg)
             {
                 case "--depth":
-                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out depth) || depth is < 1 or > 5000)
-                    { error = "--depth must be an integer from 1 to 5000."; return false; }
+                    if (!TryInt(Value(), 1, 5000, out var d)) { error = "--depth must be an integer from 1 to 5000."; return false; }
+                    depth = d;
                     break;
+                case "--limit":
+                    if (!TryInt(Value(), 1, 100_000, out var l)) { error = "--limit must be an integer from 1 to 100000."; return false; }
+                    limit = l;
+                    break;
+                case "--levels":
+                    if (!TryInt(Value(), 1, 5, out levels)) { error = "--levels must be an integer from 1 to 5."; return false; }
+                    break;
+                case "--as-of":
+                    if (!long.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var t)) { error = "--as-of must be Unix milliseconds."; return false; }
+                    asOf = t;
+                    break;
+                case "--timeframe": timeframeText = Value(); break;
+                case "--exchange": exchange = Value(); break;
                 case "--gateway-port":
-                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-                    { error = "--gateway-port must be a port number."; return false; }
+                    if (!TryInt(Value(), 1, 65535, out var port)) { error = "--gateway-port must be a port number."; return false; }
                     client = client with { GatewayPort = port };
                     break;
                 case "--service-id": client = client with { ServiceId = Value() ?? "" }; break;
@@ -99,28 +137,45 @@ public static class Cli
                 case "--verbose": client = client with { Verbose = true }; break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal)) { error = $"Unknown option {arg}."; return false; }
-                    if (verb is null) verb = arg;
-                    else if (target is null) target = arg;
-                    else { error = $"Unexpected argument {arg}."; return false; }
+                    positional.Add(arg);
                     break;
             }
         }
 
+        var verb = positional.Count > 0 ? positional[0] : null;
+        var arguments = positional.Skip(1).ToArray();
+        Instrument instrument = default;
+        var timeframe = Timeframe.OneSecond;
+        string? instrumentError;
         switch (verb)
         {
-            case "book":
-                if (!Instrument.TryParse(target, out var instrument, out var instrumentError)) { error = instrumentError; return false; }
-                command = new Command("book", instrument, depth, client);
-                break;
             case "feeds":
-                if (target is not null) { error = "feeds takes no argument."; return false; }
-                command = new Command("feeds", default, depth, client);
+                if (arguments.Length != 0) { error = "feeds takes no argument."; return false; }
                 break;
+            case "book" when arguments.Length == 1:
+                if (!Instrument.TryParse(arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
+                break;
+            case "candles" when arguments.Length == 2:
+                if (!Instrument.TryParse(arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
+                if (!Timeframe.TryParse(arguments[1], out timeframe)) { error = $"Unknown timeframe '{arguments[1]}': expected one of 1s, 1m, 1h, 1d."; return false; }
+                break;
+            case "pivots" or "pivot-bounds" when arguments.Length == 1:
+                if (!Instrument.TryCreate(exchange ?? "binance", arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
+                if (timeframeText is not null && !Timeframe.TryParse(timeframeText, out timeframe)) { error = $"Unknown timeframe '{timeframeText}': expected one of 1s, 1m, 1h, 1d."; return false; }
+                break;
+            case "book" or "candles" or "pivots" or "pivot-bounds":
+                error = $"Wrong arguments for {verb}.";
+                return false;
             default:
                 error = verb is null ? "No command given." : $"Unknown command '{verb}'.";
                 return false;
         }
+        var count = verb == "book" ? depth ?? 100 : limit ?? 500;
+        command = new Command(verb, instrument, timeframe, count, levels, asOf, client);
         error = "";
         return true;
     }
+
+    private static bool TryInt(string? text, int min, int max, out int value)
+        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
 }

@@ -1,4 +1,6 @@
 using MarketData.Books;
+using MarketData.Candles;
+using MarketData.Pivots;
 using MarketData.Feeds;
 using MarketData.Instruments;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,6 +47,17 @@ public sealed class MarketDataClient : IAsyncDisposable
     public Task<TopOfBook> GetTopOfBookAsync(Instrument instrument) => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetTopOfBookAsync();
 
     public Task<BookHealth> GetBookHealthAsync(Instrument instrument) => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetHealthAsync();
+
+    /// <summary>The latest <paramref name="limit"/> closed candles (and the forming one); with <paramref name="asOf"/> only those closed by then.</summary>
+    public Task<CandleSeriesView> GetCandlesAsync(CandleSeriesKey series, int limit = 500, long? asOf = null)
+        => _grains.GetGrain<ICandleGrain>(series.Key).GetCandlesAsync(limit, asOf);
+
+    /// <summary>Williams pivots of levels 1..<paramref name="levels"/>; with <paramref name="asOf"/> only those confirmed by then.</summary>
+    public Task<PivotsView> GetPivotsAsync(CandleSeriesKey series, int levels = 5, long? asOf = null, int maxPerLevel = 500)
+        => _grains.GetGrain<IPivotGrain>(series.Key).GetPivotsAsync(levels, asOf, maxPerLevel);
+
+    public Task<PivotBounds?> GetPivotBoundsAsync(CandleSeriesKey series, long? asOf = null)
+        => _grains.GetGrain<IPivotGrain>(series.Key).GetBoundsAsync(asOf);
 
     public Task<IReadOnlyList<FeedStatus>> GetFeedsAsync() => _grains.GetGrain<IFeedRegistryGrain>(0).GetStatusesAsync();
 

@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MarketData.Books;
+using MarketData.Candles;
 using MarketData.Feeds;
+using MarketData.Instruments;
+using MarketData.Pivots;
 
 namespace MarketData.Json;
 
@@ -52,6 +55,54 @@ public static class MarketDataJson
         view.BestAsk is { } ask ? Pair(ask) : null,
         view.UpdatedAt,
         view.ReceivedAt);
+
+    /// <summary>One candle: times in Unix ms (as Binance sends them), prices and volumes as decimal strings.</summary>
+    public sealed record CandleDocument(
+        long OpenTime, long CloseTime, string Open, string High, string Low, string Close, string Volume, string QuoteVolume,
+        long Trades, string TakerBuyVolume, string TakerBuyQuoteVolume, string Source, bool Closed, bool CutShort, bool Repaired);
+
+    /// <summary>The body of <c>GET /api/v1/candles/{exchange}/{symbol}/{timeframe}</c>.</summary>
+    public sealed record CandlesDocument(
+        string Exchange, string Symbol, string Timeframe, string? Source, string? SourceReason, string? Backfill, long Rejected,
+        IReadOnlyList<CandleGapView> Gaps, IReadOnlyList<CandleDocument> Candles, CandleDocument? Forming);
+
+    public static CandlesDocument ToDocument(CandleSeriesView view) => new(
+        view.Exchange, view.Symbol, view.Timeframe.Name, view.Source, view.SourceReason, view.Backfill, view.Rejected,
+        view.Gaps, view.Candles.Select(ToDocument).ToArray(), view.Forming is { } forming ? ToDocument(forming) : null);
+
+    public static CandleDocument ToDocument(Candle c) => new(
+        c.OpenTime, c.CloseTime, Text(c.Open), Text(c.High), Text(c.Low), Text(c.Close), Text(c.Volume), Text(c.QuoteVolume),
+        c.TradeCount, Text(c.TakerBuyVolume), Text(c.TakerBuyQuoteVolume), c.Source.ToString(), c.IsClosed,
+        (c.Flags & CandleFlags.CutShort) != 0, (c.Flags & CandleFlags.Repaired) != 0);
+
+    /// <summary>One swing point: time and confirmation in Unix ms, price as a decimal string.</summary>
+    public sealed record SwingPointDocument(SwingKind Kind, long Time, string Price, long ConfirmedAt, int Strength);
+
+    public sealed record PivotLevelDocument(int Level, Trend Trend, IReadOnlyList<SwingPointDocument> Pivots);
+
+    /// <summary>The body of <c>GET /api/v1/pivots/{symbol}</c>.</summary>
+    public sealed record PivotsDocument(
+        string Exchange, string Symbol, string Timeframe, long AsOf, long CandlesAnalysed, PivotProgress Progress, IReadOnlyList<PivotLevelDocument> Levels);
+
+    public static PivotsDocument ToDocument(PivotsView view) => new(
+        view.Exchange, view.Symbol, view.Timeframe.Name, view.AsOf, view.CandlesAnalysed, view.Progress,
+        view.Levels.Select((points, i) => new PivotLevelDocument(i + 1, view.Trends[i],
+            points.Select(p => new SwingPointDocument(p.Kind, p.Time, Text(p.Price), p.ConfirmedAt, p.Strength)).ToArray())).ToArray());
+
+    public sealed record LevelDocument(string Price, int Touches, int Strength, long LastTouch);
+
+    /// <summary>The body of <c>GET /api/v1/pivot-bounds/{symbol}</c>.</summary>
+    public sealed record PivotBoundsDocument(
+        string Exchange, string Symbol, string Timeframe, string PriceMin, string PriceMax, string VolumeMin, string VolumeMax,
+        IReadOnlyList<LevelDocument> Support, IReadOnlyList<LevelDocument> Resistance, long WindowStart, long WindowEnd, long CandleCount, DateTime ComputedAt);
+
+    public static PivotBoundsDocument ToDocument(string exchange, string symbol, Timeframe timeframe, PivotBounds b) => new(
+        exchange, symbol, timeframe.Name, Text(b.PriceMin), Text(b.PriceMax), Text(b.VolumeMin), Text(b.VolumeMax),
+        b.Support.Select(Level).ToArray(), b.Resistance.Select(Level).ToArray(), b.WindowStart, b.WindowEnd, b.CandleCount, b.ComputedAt);
+
+    private static LevelDocument Level(SupportResistanceLevel l) => new(Text(l.Price), l.Touches, l.Strength, l.LastTouch);
+
+    private static string Text(long fixedPoint) => FixedPoint.ToText(fixedPoint);
 
     /// <summary>The body of <c>GET /api/v1/feeds</c>.</summary>
     public sealed record FeedsDocument(IReadOnlyList<FeedStatus> Feeds);

@@ -32,12 +32,16 @@ public sealed record PivotProgress
 [Alias("MarketData.IPivotGrain")]
 public interface IPivotGrain : IGrainWithStringKey
 {
-    /// <summary>Pivots of levels 1..<paramref name="levels"/>; with <paramref name="asOf"/> only those confirmed by then (no look-ahead).</summary>
+    /// <summary>
+    /// Pivots of levels 1..<paramref name="levels"/>, the latest <paramref name="maxPerLevel"/> of each level; with
+    /// <paramref name="asOf"/> (Unix ms) only those confirmed by then (no look-ahead).
+    /// </summary>
     [Alias("GetPivots")]
-    Task<PivotsView> GetPivotsAsync(int levels, long? asOf = null);
+    Task<PivotsView> GetPivotsAsync(int levels, long? asOf = null, int maxPerLevel = 500);
 
+    /// <summary>Bounds over the window; null until a candle was analysed, or when <paramref name="asOf"/> lies before the last candle (past bounds are not kept).</summary>
     [Alias("GetBounds")]
-    Task<PivotBounds> GetBoundsAsync(long? asOf = null);
+    Task<PivotBounds?> GetBoundsAsync(long? asOf = null);
 
     /// <summary>Closed candles in open-time order, from the candle grain of the same key.</summary>
     [Alias("OnClosedCandles")]

@@ -18,8 +18,6 @@ namespace MarketData.Silo.Hosting;
 /// </summary>
 public static class MarketDataSilo
 {
-    /// <summary>Grain storage used by the grains that persist state (none yet in the walking skeleton).</summary>
-    public const string StorageName = "marketdata";
 
     /// <summary>
     /// Embedded default: memory streams, memory grain storage, in-memory reminders. Clustering is left to the
@@ -29,7 +27,7 @@ public static class MarketDataSilo
     {
         var streams = configuration.GetSection(StreamOptionsSection).Get<MarketStreamOptions>() ?? new MarketStreamOptions();
         silo.AddMemoryGrainStorageAsDefault()
-            .AddMemoryGrainStorage(StorageName)
+            .AddMemoryGrainStorage(StorageNames.MarketData)
             .UseInMemoryReminderService()
             .AddMemoryStreams(MarketStreams.Provider, b =>
             {
@@ -60,6 +58,7 @@ public static class MarketDataSilo
         services.AddSingleton<IValidateOptions<BinanceFeedOptions>, BinanceFeedOptionsValidator>();
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection("Replay"));
         services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
+        services.AddOptions<CandleOptions>().Bind(configuration.GetSection(CandleOptions.Section));
         var recordDirectory = configuration["Record:Directory"];
         if (!string.IsNullOrWhiteSpace(recordDirectory))
         {

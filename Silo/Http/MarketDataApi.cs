@@ -1,5 +1,7 @@
 using System.Globalization;
 using MarketData.Books;
+using MarketData.Candles;
+using MarketData.Pivots;
 using MarketData.Feeds;
 using MarketData.Instruments;
 using MarketData.Json;
@@ -20,6 +22,9 @@ public static class MarketDataApi
         var api = app.MapGroup("/api/v1").AddEndpointFilter(ClusterUnavailableAs503);
         api.MapGet("/books/{exchange}/{symbol}", GetBookAsync);
         api.MapGet("/feeds", GetFeedsAsync);
+        api.MapGet("/candles/{exchange}/{symbol}/{timeframe}", GetCandlesAsync);
+        api.MapGet("/pivots/{symbol}", GetPivotsAsync);
+        api.MapGet("/pivot-bounds/{symbol}", GetPivotBoundsAsync);
         return app;
     }
 
@@ -45,8 +50,7 @@ public static class MarketDataApi
         if (depth is not null && (!int.TryParse(depth, NumberStyles.None, CultureInfo.InvariantCulture, out levels) || levels is < 1 or > Actors.OrderBookGrain.MaxDepth))
             return Error(StatusCodes.Status400BadRequest, $"depth must be an integer from 1 to {Actors.OrderBookGrain.MaxDepth}, not '{depth}'.");
 
-        if (!await grains.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(instrument.Exchange, instrument.Symbol))
-            return Error(StatusCodes.Status404NotFound, $"No feed follows {instrument}.", "GET /api/v1/feeds lists the followed symbols.");
+        if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
 
         var view = await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetSnapshotAsync(levels);
         return Results.Json(MarketDataJson.ToDocument(view), MarketDataJson.Options);
@@ -56,6 +60,77 @@ public static class MarketDataApi
     {
         var statuses = await grains.GetGrain<IFeedRegistryGrain>(0).GetStatusesAsync();
         return Results.Json(new MarketDataJson.FeedsDocument(statuses), MarketDataJson.Options);
+    }
+
+    public const int DefaultCandleLimit = 500;
+
+    internal static async Task<IResult> GetCandlesAsync(string exchange, string symbol, string timeframe, string? limit, string? asOf, IGrainFactory grains)
+    {
+        if (!Instrument.TryCreate(exchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
+        if (!Timeframe.TryParse(timeframe, out var tf)) return Error(StatusCodes.Status400BadRequest, $"Unknown timeframe '{timeframe}': expected one of 1s, 1m, 1h, 1d.");
+        if (!TryInt(limit, DefaultCandleLimit, 1, 100_000, out var count)) return Error(StatusCodes.Status400BadRequest, $"limit must be an integer from 1 to 100000, not '{limit}'.");
+        if (!TryTime(asOf, out var asOfMs)) return Error(StatusCodes.Status400BadRequest, $"asOf must be Unix milliseconds, not '{asOf}'.");
+        if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
+        var view = await grains.GetGrain<ICandleGrain>(new CandleSeriesKey(instrument, tf).Key).GetCandlesAsync(count, asOfMs);
+        return Results.Json(MarketDataJson.ToDocument(view), MarketDataJson.Options);
+    }
+
+    internal static async Task<IResult> GetPivotsAsync(string symbol, string? timeframe, string? levels, string? limit, string? asOf, string? exchange,
+        IGrainFactory grains)
+    {
+        if (!TryPivotTarget(exchange, symbol, timeframe, asOf, out var key, out var asOfMs, out var bad)) return bad;
+        if (!TryInt(levels, 5, 1, 5, out var levelCount)) return Error(StatusCodes.Status400BadRequest, $"levels must be an integer from 1 to 5, not '{levels}'.");
+        if (!TryInt(limit, 500, 1, 100_000, out var perLevel)) return Error(StatusCodes.Status400BadRequest, $"limit must be an integer from 1 to 100000, not '{limit}'.");
+        if (!await IsFollowedAsync(grains, key.Instrument)) return NotFollowed(key.Instrument);
+        var view = await grains.GetGrain<IPivotGrain>(key.Key).GetPivotsAsync(levelCount, asOfMs, perLevel);
+        return Results.Json(MarketDataJson.ToDocument(view), MarketDataJson.Options);
+    }
+
+    internal static async Task<IResult> GetPivotBoundsAsync(string symbol, string? timeframe, string? asOf, string? exchange, IGrainFactory grains)
+    {
+        if (!TryPivotTarget(exchange, symbol, timeframe, asOf, out var key, out var asOfMs, out var bad)) return bad;
+        if (!await IsFollowedAsync(grains, key.Instrument)) return NotFollowed(key.Instrument);
+        var bounds = await grains.GetGrain<IPivotGrain>(key.Key).GetBoundsAsync(asOfMs);
+        if (bounds is null)
+            return Error(StatusCodes.Status404NotFound, $"No pivot bounds for {key} yet.",
+                asOfMs is null ? "No closed candle has been analysed yet." : "Bounds are kept for the latest candle only; asOf must not lie before it.");
+        return Results.Json(MarketDataJson.ToDocument(key.Instrument.Exchange, key.Instrument.Symbol, key.Timeframe, bounds), MarketDataJson.Options);
+    }
+
+    /// <summary>Model-facing routes take a symbol; the exchange defaults to the primary one (<c>binance</c>).</summary>
+    private static bool TryPivotTarget(string? exchange, string symbol, string? timeframe, string? asOf, out CandleSeriesKey key, out long? asOfMs, out IResult bad)
+    {
+        key = default;
+        asOfMs = null;
+        bad = Results.Empty;
+        if (!Instrument.TryCreate(exchange ?? PrimaryExchange, symbol, out var instrument, out var error)) { bad = Error(StatusCodes.Status400BadRequest, error); return false; }
+        if (!Timeframe.TryParse(timeframe ?? "1s", out var tf)) { bad = Error(StatusCodes.Status400BadRequest, $"Unknown timeframe '{timeframe}': expected one of 1s, 1m, 1h, 1d."); return false; }
+        if (!TryTime(asOf, out asOfMs)) { bad = Error(StatusCodes.Status400BadRequest, $"asOf must be Unix milliseconds, not '{asOf}'."); return false; }
+        key = new CandleSeriesKey(instrument, tf);
+        return true;
+    }
+
+    public const string PrimaryExchange = "binance";
+
+    private static Task<bool> IsFollowedAsync(IGrainFactory grains, Instrument instrument)
+        => grains.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(instrument.Exchange, instrument.Symbol);
+
+    private static IResult NotFollowed(Instrument instrument)
+        => Error(StatusCodes.Status404NotFound, $"No feed follows {instrument}.", "GET /api/v1/feeds lists the followed symbols.");
+
+    private static bool TryInt(string? text, int fallback, int min, int max, out int value)
+    {
+        value = fallback;
+        return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
+    }
+
+    private static bool TryTime(string? text, out long? unixMs)
+    {
+        unixMs = null;
+        if (text is null) return true;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)) return false;
+        unixMs = ms;
+        return true;
     }
 
     private static IResult Error(int status, string message, string? detail = null)

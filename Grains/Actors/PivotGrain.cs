@@ -1,0 +1,206 @@
+using MarketData.Candles;
+using MarketData.Domain.Pivots;
+using MarketData.Feeds;
+using MarketData.Pivots;
+using MarketData.Streams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace MarketData.Actors;
+
+/// <summary>What a pivot grain keeps across activations: the engine's snapshot.</summary>
+[GenerateSerializer, Alias("MarketData.PivotGrainState")]
+public sealed class PivotGrainState
+{
+    [Id(0)] public PivotEngineSnapshot? Engine { get; set; }
+}
+
+/// <summary>
+/// Williams market structure of one instrument and timeframe. Thin: a <see cref="WilliamsPivotEngine"/> holds the
+/// rules. The analysis window (1s: 30 days = 2,592,000 candles) fills from REST, oldest first, one request of
+/// 1,000 candles per <see cref="CandleOptions.PivotFillRequestInterval"/> so the fill never crowds the REST
+/// budget; closed candles from the candle grain wait until the fill reaches them, so the engine sees every
+/// candle once and in order. State is saved periodically and on deactivation; a reactivated grain continues
+/// from its snapshot and fills only what it missed. Reentrant: fetches await without holding up queries.
+/// </summary>
+[Reentrant]
+public sealed class PivotGrain(
+    [PersistentState("pivots", StorageNames.MarketData)] IPersistentState<PivotGrainState> state,
+    ILogger<PivotGrain> logger,
+    TimeProvider time,
+    IOptions<CandleOptions> options) : Grain, IPivotGrain
+{
+    private const int FetchSize = 1_000;
+    private readonly CandleOptions _options = options.Value;
+    private readonly List<Candle> _waiting = [];
+    private CandleSeriesKey _key;
+    private WilliamsPivotEngine _engine = null!;
+    private string _fill = "pending";
+    private long _windowStart, _fillFrom, _fetched;
+    private string? _lastError;
+    private bool _fetching, _started, _dirty;
+    private IFeedGrain? _feed;
+
+    private Timeframe Timeframe => _key.Timeframe;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = CandleSeriesKey.Parse(this.GetPrimaryKeyString());
+        var window = (long)_options.PivotWindow(Timeframe).TotalMilliseconds;
+        var pivotOptions = new PivotOptions
+        {
+            WindowMs = window,
+            // On short timeframes level-1 points are a third of all candles: support/resistance from level 2 up.
+            SupportResistanceMinLevel = Timeframe.Milliseconds >= Timeframe.OneHour.Milliseconds ? 1 : 2,
+        };
+        string? error = null;
+        if (state.State.Engine is { } snapshot && WilliamsPivotEngine.TryImport(snapshot, time, out var restored, out error))
+        {
+            _engine = restored!;
+        }
+        else
+        {
+            if (state.State.Engine is not null) logger.LogWarning("Pivot state for {Key} not usable ({Error}); starting over", _key, error);
+            _engine = new WilliamsPivotEngine(pivotOptions, time);
+        }
+        _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
+        _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
+        this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = _options.PivotSaveInterval, Period = _options.PivotSaveInterval });
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await SaveAsync(cancellationToken);
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        if (!_dirty) return;
+        state.State.Engine = _engine.Export();
+        await state.WriteStateAsync(cancellationToken);
+        _dirty = false;
+    }
+
+    public Task EnsureStartedAsync()
+    {
+        if (_started) return Task.CompletedTask;
+        _started = true;
+        if (!_options.PivotFill)
+        {
+            _fill = "off";
+            return Task.CompletedTask;
+        }
+        _fill = "running";
+        this.RegisterGrainTimer(FillStepAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = _options.PivotFillRequestInterval });
+        return Task.CompletedTask;
+    }
+
+    public async Task OnClosedCandlesAsync(Candle[] candles)
+    {
+        await EnsureStartedAsync();
+        if (_fill == "running") _waiting.AddRange(candles);
+        else Add(candles);
+    }
+
+    private void Add(IEnumerable<Candle> candles)
+    {
+        foreach (var candle in candles)
+            if (_engine.Add(candle) == CandleAddResult.Added) _dirty = true;
+    }
+
+    /// <summary>One REST request towards the window; when the fill meets the live candles, it hands over to them.</summary>
+    private async Task FillStepAsync(CancellationToken cancellationToken)
+    {
+        if (_fill != "running" || _fetching) return;
+        _fetching = true;
+        try
+        {
+            var liveFrom = _waiting.Count > 0 ? _waiting[0].OpenTime : Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds());
+            var to = Math.Min(_fillFrom + (FetchSize - 1) * Timeframe.Milliseconds, liveFrom - Timeframe.Milliseconds);
+            if (_fillFrom > to)
+            {
+                FinishFill("done");
+                return;
+            }
+            _feed ??= await FeedAsync();
+            if (_feed is null) return;
+            var fetch = await _feed.FetchKlinesAsync(_key.Instrument.Symbol, Timeframe, _fillFrom, to);
+            if (fetch.Source == "replay")
+            {
+                FinishFill("unavailable: a replay has no REST; pivots come from the replayed candles only");
+                return;
+            }
+            Add(fetch.Candles);
+            _fetched += fetch.Candles.Length;
+            _lastError = fetch.Warnings.Count > 0 ? string.Join("; ", fetch.Warnings) : null;
+            // A complete answer moves past the range even when it was empty (an exchange outage); an incomplete
+            // one resumes where it stopped, or retries the same range on the next step.
+            if (fetch.Complete) _fillFrom = to + Timeframe.Milliseconds;
+            else if (fetch.NextOpenTime > _fillFrom) _fillFrom = fetch.NextOpenTime;
+        }
+        catch (Exception ex)
+        {
+            _lastError = ex.Message;
+            logger.LogWarning(ex, "Pivot window fill for {Key} failed; retrying", _key);
+        }
+        finally
+        {
+            _fetching = false;
+        }
+    }
+
+    private void FinishFill(string outcome)
+    {
+        _fill = outcome;
+        Add(_waiting);
+        _waiting.Clear();
+    }
+
+    private async Task<IFeedGrain?> FeedAsync()
+    {
+        var feeds = await GrainFactory.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
+        var feed = feeds
+            .Where(f => f.Exchange == _key.Instrument.Exchange && f.Symbols.Contains(_key.Instrument.Symbol, StringComparer.Ordinal))
+            .OrderBy(f => f.Kind == FeedKind.BinanceSpot ? 0 : 1)
+            .FirstOrDefault();
+        return feed is null ? null : FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId);
+    }
+
+    public Task<PivotsView> GetPivotsAsync(int levels, long? asOf = null, int maxPerLevel = 500)
+    {
+        if (levels < 1 || levels > _engine.Levels) throw new ArgumentOutOfRangeException(nameof(levels), levels, $"levels must be between 1 and {_engine.Levels}");
+        if (maxPerLevel < 1) throw new ArgumentOutOfRangeException(nameof(maxPerLevel), maxPerLevel, "maxPerLevel must be positive");
+        var all = _engine.GetAllPivots(asOf, maxPerLevel);
+        return Task.FromResult(new PivotsView
+        {
+            Exchange = _key.Instrument.Exchange,
+            Symbol = _key.Instrument.Symbol,
+            Timeframe = Timeframe,
+            Levels = all.Take(levels).ToArray(),
+            Trends = Enumerable.Range(1, levels).Select(level => _engine.TrendOf(level, asOf)).ToArray(),
+            AsOf = asOf ?? _engine.LastCloseTime ?? 0,
+            CandlesAnalysed = _engine.CandleCount,
+            Progress = Progress(),
+        });
+    }
+
+    public Task<PivotBounds?> GetBoundsAsync(long? asOf = null) => Task.FromResult(_engine.GetBounds(asOf));
+
+    private PivotProgress Progress()
+    {
+        var span = Math.Max(1, Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - _windowStart);
+        var filledUntil = Math.Max(_windowStart, _fillFrom);
+        return new PivotProgress
+        {
+            State = _fill,
+            WindowStart = _windowStart,
+            FilledUntil = filledUntil,
+            Fraction = _fill.StartsWith("done", StringComparison.Ordinal) ? 1 : Math.Clamp((double)(filledUntil - _windowStart) / span, 0, 1),
+            CandlesFetched = _fetched,
+            LastError = _lastError,
+        };
+    }
+}
