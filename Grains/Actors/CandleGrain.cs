@@ -28,7 +28,8 @@ public sealed class CandleGrain : Grain, ICandleGrain
     private readonly List<Candle> _heldDuringBackfill = [];
     private string _backfill = "pending";
     private bool _busy;
-    private long _lastLiveTimestamp;
+    private long _lastLiveTimestamp, _lastRefreshTimestamp;
+    private TimeSpan _refreshPeriod;
     private string? _source, _sourceReason;
     private IFeedGrain? _feed;
 
@@ -45,8 +46,13 @@ public sealed class CandleGrain : Grain, ICandleGrain
     {
         _key = CandleSeriesKey.Parse(this.GetPrimaryKeyString());
         _series = new CandleSeries(Timeframe, _options.Capacity);
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(Timeframe.Milliseconds / 2, 500, 30_000));
-        this.RegisterGrainTimer(RefreshAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(100), Period = period });
+        // Ticks at least every second so a pending backfill starts promptly; refreshes run every half period.
+        _refreshPeriod = TimeSpan.FromMilliseconds(Math.Clamp(Timeframe.Milliseconds / 2, 500, 30_000));
+        this.RegisterGrainTimer(RefreshAsync, new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.FromMilliseconds(100),
+            Period = _refreshPeriod < TimeSpan.FromSeconds(1) ? _refreshPeriod : TimeSpan.FromSeconds(1),
+        });
         return Task.CompletedTask;
     }
 
@@ -95,6 +101,8 @@ public sealed class CandleGrain : Grain, ICandleGrain
                 await BackfillAsync(nowOpen - _options.Capacity * Timeframe.Milliseconds, lastComplete);
                 return;
             }
+            if (_lastRefreshTimestamp != 0 && _time.GetElapsedTime(_lastRefreshTimestamp) < _refreshPeriod) return;
+            _lastRefreshTimestamp = _time.GetTimestamp();
             var liveSilent = _time.GetElapsedTime(_lastLiveTimestamp) > Timeframe.Duration || _lastLiveTimestamp == 0;
             if (liveSilent && _backfill == "done")
             {

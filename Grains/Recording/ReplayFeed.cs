@@ -234,6 +234,7 @@ public sealed class ReplayFeed : IMarketFeed
             case BinanceFrameKind.AggTrade:
             case BinanceFrameKind.BookTicker:
             case BinanceFrameKind.Ticker:
+            case BinanceFrameKind.Kline:
                 if (_parser.Symbol is { } symbol && TryGetInstrument(symbol, out var instrument))
                     Publish(instrument, _parser.ToEvent(receivedAt));
                 else

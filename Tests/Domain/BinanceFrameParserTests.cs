@@ -190,8 +190,8 @@ public class BinanceFrameParserTests
     [Fact]
     public void Unknown_event_type()
     {
-        Assert.Equal(BinanceFrameKind.Unknown, Parse("""{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1,"s":"BTCUSDT","k":{"t":1,"o":"1"}}}"""));
-        Assert.Contains("kline", _parser.Error);
+        Assert.Equal(BinanceFrameKind.Unknown, Parse("""{"stream":"btcusdt@miniTicker","data":{"e":"24hrMiniTicker","E":1,"s":"BTCUSDT","c":"1"}}"""));
+        Assert.Contains("24hrMiniTicker", _parser.Error);
         Assert.Equal("BTCUSDT", _parser.Symbol);
         Assert.Throws<InvalidOperationException>(() => _parser.ToEvent(Now));
 
@@ -342,5 +342,38 @@ public class BinanceFrameParserTests
         var unknown = Encoding.UTF8.GetBytes("""{"e":"kl#ne","E":1}""");
         unknown[Array.IndexOf(unknown, (byte)'#')] = 0xFF;
         Assert.Equal(BinanceFrameKind.Unknown, _parser.Parse(unknown));
+    }
+}
+
+public class BinanceFrameParserKlineTests
+{
+    [Fact]
+    public void Kline_frames_become_kline_events_with_their_timeframe_and_closed_flag()
+    {
+        var parser = new MarketData.Exchanges.Binance.BinanceFrameParser();
+        var frame = """
+            {"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1723161300123,"s":"BTCUSDT","k":{"t":1723161240000,"T":1723161299999,"s":"BTCUSDT","i":"1m","f":100,"L":200,"o":"61800.00000000","c":"61810.50000000","h":"61820.00000000","l":"61790.00000000","v":"12.50000000","n":101,"x":true,"q":"772600.00000000","V":"6.00000000","Q":"370800.00000000","B":"0"}}}
+            """u8;
+        Assert.Equal(MarketData.Exchanges.Binance.BinanceFrameKind.Kline, parser.Parse(frame));
+        Assert.Equal("BTCUSDT", parser.Symbol);
+        var e = Assert.IsType<MarketData.Streams.KlineEvent>(parser.ToEvent(DateTime.UnixEpoch));
+        Assert.Equal(MarketData.Candles.Timeframe.OneMinute, e.Timeframe);
+        Assert.True(e.Candle.IsClosed);
+        Assert.Equal(1723161240000, e.Candle.OpenTime);
+        Assert.Equal(MarketData.Instruments.FixedPoint.FromDecimal(61810.5m), e.Candle.Close);
+        Assert.Equal(101, e.Candle.TradeCount);
+        Assert.Equal(1723161300123, e.EventTime);
+    }
+
+    [Fact]
+    public void A_broken_kline_is_malformed_with_its_symbol_so_the_feed_can_say_which()
+    {
+        var parser = new MarketData.Exchanges.Binance.BinanceFrameParser();
+        var frame = """
+            {"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1,"s":"BTCUSDT","k":{"t":1723161240000,"T":1723161299999,"s":"BTCUSDT","i":"1m","o":"x","c":"1","h":"1","l":"1","v":"1","n":1,"x":false,"q":"1","V":"0","Q":"0"}}}
+            """u8;
+        Assert.Equal(MarketData.Exchanges.Binance.BinanceFrameKind.Malformed, parser.Parse(frame));
+        Assert.StartsWith("kline:", parser.Error, StringComparison.Ordinal);
+        Assert.Equal("BTCUSDT", parser.Symbol);
     }
 }

@@ -239,7 +239,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         [
             $"100 ws {BookTicker("BTCUSDT", 1)}",
             """200 ws {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":5,"u":6,"b":[["100.0","-1.0"]],"a":[]}}""",
-            """300 ws {"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1,"s":"BTCUSDT","k":{}}}""",
+            """300 ws {"stream":"btcusdt@miniTicker","data":{"e":"24hrMiniTicker","E":1,"s":"BTCUSDT","c":"1"}}""",
             """400 ws {"result":null,"id":1}""",
             "not a line",
             """500 rest:depth:ETHUSDT {"lastUpdateId":7,"bids":[["abc","1.0"]],"asks":[]}""",
@@ -256,7 +256,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(7, status.LinesRead);
         Assert.Equal(6, status.MessagesReceived);
         Assert.Equal(3, status.Rejected);     // negative quantity, bad REST body, the line without a timestamp
-        Assert.Equal(1, status.UnknownEvents); // kline
+        Assert.Equal(1, status.UnknownEvents); // miniTicker
         Assert.NotNull(status.LastError);
         var interrupted = sink.Events.Where(e => e.Event is FeedInterrupted).Select(e => e.Instrument.Symbol).ToArray();
         Assert.Equal(["BTCUSDT", "ETHUSDT"], interrupted);

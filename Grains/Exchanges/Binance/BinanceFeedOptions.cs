@@ -79,7 +79,7 @@ public sealed class BinanceFeedOptions
         {
             foreach (var stream in Streams)
                 if (!IsSupportedStream(stream))
-                    errors.Add($"Stream '{stream}' is not supported: expected one of depth, depth@100ms, depth@1000ms, trade, aggTrade, bookTicker, ticker (without the symbol).");
+                    errors.Add($"Stream '{stream}' is not supported: expected one of depth, depth@100ms, depth@1000ms, trade, aggTrade, bookTicker, ticker, kline_1s, kline_1m, kline_1h, kline_1d (without the symbol).");
             if (Streams.Distinct(StringComparer.Ordinal).Count() != Streams.Count) errors.Add("Streams lists a stream twice.");
             if (Streams.Count(IsDepthStream) > 1) errors.Add("Streams lists more than one depth stream; keep one (depth@100ms is recommended).");
         }
@@ -119,7 +119,8 @@ public sealed class BinanceFeedOptions
     internal static bool IsDepthStream(string stream) => stream is "depth" or "depth@100ms" or "depth@1000ms";
 
     internal static bool IsSupportedStream(string? stream)
-        => stream is not null && (IsDepthStream(stream) || stream is "trade" or "aggTrade" or "bookTicker" or "ticker");
+        => stream is not null && (IsDepthStream(stream) || stream is "trade" or "aggTrade" or "bookTicker" or "ticker"
+            || (stream.StartsWith("kline_", StringComparison.Ordinal) && Candles.Timeframe.TryParse(stream["kline_".Length..], out _)));
 
     internal static bool IsValidSymbol(string? symbol)
     {

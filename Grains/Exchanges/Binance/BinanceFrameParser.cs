@@ -1,3 +1,4 @@
+using MarketData.Candles;
 using System.Text;
 using System.Text.Json;
 using MarketData.Instruments;
@@ -19,10 +20,12 @@ public enum BinanceFrameKind
     /// <summary>An answer to a control request: <c>{"result":..,"id":n}</c>, or <c>{"error":{..},"id":n}</c> (then <see cref="BinanceFrameParser.Error"/> says what).</summary>
     Reply,
     ServerShutdown,
-    /// <summary>Well-formed JSON with an event type we do not handle (for example <c>kline</c>).</summary>
+    /// <summary>Well-formed JSON with an event type we do not handle (for example <c>depth5</c> partial books).</summary>
     Unknown,
     /// <summary>Bad JSON, truncated, missing or invalid fields, absurd sizes: see <see cref="BinanceFrameParser.Error"/>.</summary>
     Malformed,
+    /// <summary>A kline stream update (<c>&lt;symbol&gt;@kline_&lt;interval&gt;</c>): see <see cref="BinanceFrameParser.Kline"/>.</summary>
+    Kline,
 }
 
 /// <summary>
@@ -122,6 +125,7 @@ public sealed partial class BinanceFrameParser
             // Utf8JsonReader reports bad and truncated JSON with a byte position; keep that context.
             Fail($"invalid JSON: {ex.Message}");
         }
+        if (_kind == BinanceFrameKind.Unknown && _otherEventName == "kline") ParseKline(utf8Frame);
         if (_kind == BinanceFrameKind.Malformed && Symbol is null)
         {
             // Parsing stopped early (for example in "data" before "stream"): the feed still needs the
@@ -130,6 +134,30 @@ public sealed partial class BinanceFrameParser
         }
         return _kind;
     }
+
+    /// <summary>Klines have their own reader (shared with REST kline bodies); this parser only recognises them.</summary>
+    private void ParseKline(ReadOnlySpan<byte> frame)
+    {
+        Error = null; // it was "unknown event" until now
+        if (_klines.TryParseStreamKline(frame, out var candle, out _, out var symbol, out var timeframe, out var error))
+        {
+            _kline = candle;
+            _klineTimeframe = timeframe;
+            Symbol = symbol;
+            _kind = BinanceFrameKind.Kline;
+        }
+        else
+        {
+            Fail($"kline: {error}");
+        }
+    }
+
+    private readonly BinanceKlineParser _klines = new();
+    private Candle _kline;
+    private Timeframe _klineTimeframe;
+
+    /// <summary>The candle of the last <see cref="BinanceFrameKind.Kline"/> frame (flagged Closed on its final update).</summary>
+    public Candle Kline => _kline;
 
     private string? FindStreamSymbol(ReadOnlySpan<byte> frame)
     {
@@ -631,6 +659,7 @@ public sealed partial class BinanceFrameParser
     /// </summary>
     public MarketEvent ToEvent(DateTime receivedAtUtc) => _kind switch
     {
+        BinanceFrameKind.Kline => new KlineEvent { ReceivedAt = receivedAtUtc, Timeframe = _klineTimeframe, Candle = _kline, EventTime = _eventTime },
         BinanceFrameKind.DepthUpdate => new DepthDiff
         {
             ReceivedAt = receivedAtUtc,

@@ -201,7 +201,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
         var kind = parser.Parse(frame);
         switch (kind)
         {
-            case BinanceFrameKind.DepthUpdate or BinanceFrameKind.Trade or BinanceFrameKind.AggTrade or BinanceFrameKind.BookTicker or BinanceFrameKind.Ticker:
+            case BinanceFrameKind.DepthUpdate or BinanceFrameKind.Trade or BinanceFrameKind.AggTrade or BinanceFrameKind.BookTicker or BinanceFrameKind.Ticker or BinanceFrameKind.Kline:
                 if (parser.Symbol is null || !_routes.TryGetValue(parser.Symbol, out var route))
                 {
                     _counters.UnknownEvent();
