@@ -94,12 +94,25 @@ public class OrderBookSynchronizerTests
         var sync = new OrderBookSynchronizer();
         sync.OnDiff(D(5, 10));
         Assert.Equal(SyncAction.None, sync.OnSnapshot(S(10)));
-        // Everything buffered is in the snapshot: wait for the next diff.
-        Assert.Equal(BookStatus.Syncing, sync.Status);
+        // Everything buffered is in the snapshot: the book is correct as of the snapshot already.
+        Assert.Equal(BookStatus.Synced, sync.Status);
+        Assert.Equal(10, sync.Book.LastUpdateId);
         Assert.Equal(1, sync.Counters.DiffsDroppedStale);
         Assert.Equal(SyncAction.None, sync.OnDiff(D(11, 12)));
         Assert.Equal(BookStatus.Synced, sync.Status);
         Assert.Equal(12, sync.Book.LastUpdateId);
+    }
+
+    [Fact]
+    public void A_book_synced_on_a_snapshot_alone_still_demands_the_bridging_diff()
+    {
+        var sync = new OrderBookSynchronizer();
+        sync.OnDiff(D(5, 10));
+        sync.OnSnapshot(S(10));
+        Assert.Equal(BookStatus.Synced, sync.Status);
+        Assert.True(sync.OnDiff(D(13, 14)).RequestSnapshot); // 11 and 12 never came
+        Assert.Equal(BookStatus.Resyncing, sync.Status);
+        Assert.Equal(1, sync.Counters.Gaps);
     }
 
     [Fact]
@@ -309,8 +322,9 @@ public class OrderBookSynchronizerTests
         var sync = new OrderBookSynchronizer();
         Assert.Equal(SyncAction.None, sync.OnSnapshot(S(10)));
         Assert.Equal(BookStatus.Syncing, sync.Status);
-        Assert.Equal(SyncAction.None, sync.OnDiff(D(5, 9)));   // already in the snapshot
-        Assert.Equal(BookStatus.Syncing, sync.Status);
+        Assert.Equal(SyncAction.None, sync.OnDiff(D(5, 9)));   // already in the snapshot: the stream is open, the snapshot covers it
+        Assert.Equal(BookStatus.Synced, sync.Status);
+        Assert.Equal(10, sync.Book.LastUpdateId);
         Assert.Equal(SyncAction.None, sync.OnDiff(D(9, 12)));  // brackets 11
         Assert.Equal(BookStatus.Synced, sync.Status);
         Assert.Equal(12, sync.Book.LastUpdateId);

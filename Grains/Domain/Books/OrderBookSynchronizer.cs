@@ -200,15 +200,10 @@ public sealed class OrderBookSynchronizer
             _buffer.Dequeue();
             Counters.DiffsDroppedStale++;
         }
-        if (_buffer.Count == 0)
-        {
-            _pendingSnapshot = snapshot;
-            StatusReason = $"snapshot {id} received, waiting for the diff that follows it";
-            return SyncAction.None;
-        }
-
-        var next = _buffer.Peek();
-        if (next.FirstUpdateId > id + 1)
+        // Every buffered diff may be older than the snapshot: the stream is open and the snapshot covers all of
+        // it, so the book is correct as of the snapshot now; the next diff must bridge it (U <= id + 1), which the
+        // live rule checks. Waiting for that diff instead would leave a quiet market's book unserved.
+        if (_buffer.TryPeek(out var next) && next.FirstUpdateId > id + 1)
         {
             // Buffered diffs skip past the snapshot (the buffer overflowed or the stream lost data).
             Counters.Gaps++;
