@@ -340,11 +340,23 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
             try
             {
                 while (await timer.WaitForNextTickAsync(cts.Token).ConfigureAwait(false))
-                    await EmitAsync(stepsPerTick).ConfigureAwait(false);
+                {
+                    try
+                    {
+                        await EmitAsync(stepsPerTick).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        PumpErrors++; // the pump keeps running: a dead pump would silently starve every client
+                    }
+                }
             }
             catch (OperationCanceledException) { }
         });
     }
+
+    /// <summary>Pump ticks that failed (and were survived).</summary>
+    public int PumpErrors { get; private set; }
 
     public void StopPump()
     {
@@ -729,8 +741,10 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
             await c.Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
             c.FramesSent++;
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
+            // A client closing mid-send (InvalidOperationException: the socket left the Open state) must not
+            // stop the market for everyone else.
             if (c.Closed == FakeCloseKind.Open) c.Closed = FakeCloseKind.Aborted;
         }
         finally { c.SendLock.Release(); }
