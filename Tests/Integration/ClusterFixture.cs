@@ -42,6 +42,13 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Books:StaleAfter"] = "00:00:02",
             ["Books:CheckInterval"] = "00:00:00.500",
             ["Books:SnapshotRetryAfter"] = "00:00:03",
+            // Pivot windows small enough to fill in a test from the fake exchange's synthetic klines.
+            ["Candles:PivotFillRequestInterval"] = "00:00:00.020",
+            ["Candles:PivotWindows:1s"] = "00:30:00",
+            ["Candles:PivotWindows:1m"] = "1.00:00:00",
+            ["Candles:PivotWindows:1h"] = "30.00:00:00",
+            ["Candles:PivotWindows:1d"] = "300.00:00:00",
+            ["Feeds:Mexc:Enabled"] = "false",
         };
         for (var i = 0; i < Symbols.Length; i++) settings[$"Feeds:Binance:Symbols:{i}"] = Symbols[i];
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using MarketData.Books;
+using MarketData.Candles;
+using MarketData.Tests.Fakes;
 using MarketData.Client;
 using MarketData.Feeds;
 using MarketData.Instruments;
@@ -166,6 +168,49 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
         {
             fixture.Server.StartPump(TimeSpan.FromMilliseconds(50));
         }
+    }
+
+    [Fact]
+    public async Task Candles_backfill_from_rest_and_pivots_fill_their_window()
+    {
+        await WaitSyncedAsync(Btc); // the feed is up and registered
+        var series = new CandleSeriesKey(Btc, Timeframe.OneHour);
+        var view = await Eventually.WaitAsync(() => _client.GetCandlesAsync(series, 24), v => v.Backfill == "done" && v.Candles.Count == 24, "1h candles backfilled");
+        Assert.Equal("binance", view.Source);
+        foreach (var candle in view.Candles)
+        {
+            var exchange = SyntheticCandles.At("BTCUSDT", Timeframe.OneHour.Milliseconds, candle.OpenTime);
+            Assert.Equal((exchange.Open, exchange.High, exchange.Low, exchange.Close, exchange.Volume), (candle.Open, candle.High, candle.Low, candle.Close, candle.Volume));
+            Assert.Equal(CandleSource.BinanceRest, candle.Source);
+            Assert.True(candle.IsClosed);
+        }
+        for (var i = 1; i < view.Candles.Count; i++)
+            Assert.Equal(view.Candles[i - 1].OpenTime + Timeframe.OneHour.Milliseconds, view.Candles[i].OpenTime);
+
+        // The 1h pivot window (30 days = 720 candles) fills from REST; then pivots and bounds are served over HTTP.
+        var pivots = await Eventually.WaitAsync(() => _client.GetPivotsAsync(series, 5), p => p.Progress.State == "done", "1h pivot window filled");
+        Assert.True(pivots.CandlesAnalysed >= 700, $"analysed {pivots.CandlesAnalysed}");
+        Assert.NotEmpty(pivots.Levels[0]);
+        Assert.All(pivots.Levels[0], p => Assert.True(p.ConfirmedAt > p.Time));
+        using var http = JsonDocument.Parse(await fixture.Http.GetStringAsync("/api/v1/pivots/BTCUSDT?timeframe=1h&levels=2&limit=3"));
+        Assert.Equal(2, http.RootElement.GetProperty("levels").GetArrayLength());
+        Assert.True(http.RootElement.GetProperty("levels")[0].GetProperty("pivots").GetArrayLength() <= 3);
+        using var bounds = await fixture.Http.GetAsync("/api/v1/pivot-bounds/BTCUSDT?timeframe=1h");
+        Assert.Equal(HttpStatusCode.OK, bounds.StatusCode);
+        using var boundsJson = JsonDocument.Parse(await bounds.Content.ReadAsStringAsync());
+        Assert.True(decimal.Parse(boundsJson.RootElement.GetProperty("priceMax").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            >= decimal.Parse(boundsJson.RootElement.GetProperty("priceMin").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+
+        using var candlesHttp = JsonDocument.Parse(await fixture.Http.GetStringAsync("/api/v1/candles/binance/BTCUSDT/1h?limit=2"));
+        Assert.Equal(2, candlesHttp.RootElement.GetProperty("candles").GetArrayLength());
+        foreach (var bad in new[] { "/api/v1/candles/binance/BTCUSDT/2h", "/api/v1/candles/binance/BTCUSDT/1h?limit=0", "/api/v1/pivots/BTCUSDT?levels=6",
+                     "/api/v1/pivots/BTCUSDT?timeframe=5m", "/api/v1/pivot-bounds/BTCUSDT?asOf=yesterday" })
+        {
+            using var response = await fixture.Http.GetAsync(bad);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{bad} gave {response.StatusCode}");
+        }
+        using var unknown = await fixture.Http.GetAsync("/api/v1/candles/binance/DOGEUSDT/1m");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]

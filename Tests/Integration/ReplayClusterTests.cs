@@ -1,4 +1,5 @@
 using MarketData.Books;
+using MarketData.Candles;
 using MarketData.Client;
 using MarketData.Domain.Books;
 using MarketData.Exchanges.Binance;
@@ -80,6 +81,37 @@ public sealed class ReplayClusterTests : IAsyncLifetime
             Assert.Equal(sync.Counters.DiffsApplied, health.DiffsApplied);
             Assert.Equal(0, health.Gaps);
         }
+
+        // Candles: a replay carries trades only, so 1s and 1m candles are built from them, and their volumes add
+        // up to the recorded trades' (the forming candle holds the rest).
+        foreach (var (symbol, tradeVolume) in TradeVolumes(_sample))
+        {
+            foreach (var timeframe in new[] { Timeframe.OneSecond, Timeframe.OneMinute })
+            {
+                var series = new CandleSeriesKey(new Instrument("binance", symbol), timeframe);
+                var view = await Eventually.WaitAsync(() => client.GetCandlesAsync(series, 100_000),
+                    v => v.Candles.Sum(c => c.Volume) + (v.Forming?.Volume ?? 0) == tradeVolume, $"{series} volumes add up to the trades'");
+                Assert.All(view.Candles, c => Assert.Equal(CandleSource.Trades, c.Source));
+                Assert.StartsWith("unavailable", view.Backfill, StringComparison.Ordinal);
+                Assert.Empty(view.Gaps);
+            }
+            var pivots = await Eventually.WaitAsync(() => client.GetPivotsAsync(new CandleSeriesKey(new Instrument("binance", symbol), Timeframe.OneSecond), 2),
+                p => p.CandlesAnalysed > 60, $"{symbol} 1s pivots");
+            Assert.NotEmpty(pivots.Levels[0]);
+        }
+    }
+
+    private static Dictionary<string, long> TradeVolumes(string file)
+    {
+        var volumes = new Dictionary<string, long>(StringComparer.Ordinal);
+        var parser = new BinanceFrameParser();
+        foreach (var frame in new RecordingReader([file]).ReadFrames())
+        {
+            if (parser.Parse(frame.Payload.Span) != BinanceFrameKind.Trade) continue;
+            var trade = (TradeEvent)parser.ToEvent(frame.ReceivedAtUtc);
+            volumes[parser.Symbol!] = volumes.GetValueOrDefault(parser.Symbol!) + trade.Quantity;
+        }
+        return volumes;
     }
 
     private static Dictionary<string, OrderBookSynchronizer> ReplayInDomain(string file)
