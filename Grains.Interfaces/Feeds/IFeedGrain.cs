@@ -27,6 +27,23 @@ public interface IFeedGrain : IGrainWithStringKey
     /// </summary>
     [Alias("FetchKlines"), AlwaysInterleave]
     Task<KlineFetch> FetchKlinesAsync(string symbol, Candles.Timeframe timeframe, long fromOpenTime, long toOpenTime);
+
+    /// <summary>
+    /// The live price with fallbacks, in order: <paramref name="bookMid"/> (the caller's synced book), the last
+    /// trade, the 24 h ticker (both only while fresh), Binance's REST ticker, MEXC's REST ticker.
+    /// </summary>
+    [Alias("GetLivePrice"), AlwaysInterleave]
+    Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid);
+}
+
+/// <summary>A live price (fixed-point 10^8), where it came from, and why earlier sources were passed over.</summary>
+[GenerateSerializer, Immutable, Alias("MarketData.LivePriceQuote")]
+public sealed record LivePriceQuote
+{
+    [Id(0)] public long? Price { get; init; }
+    /// <summary><c>bookMid</c>, <c>lastTrade</c>, <c>ticker</c>, <c>binanceRestTicker</c> or <c>mexcRestTicker</c>; null when none answered.</summary>
+    [Id(1)] public string? Source { get; init; }
+    [Id(2)] public IReadOnlyList<string> Skipped { get; init; } = [];
 }
 
 /// <summary>The answer to <see cref="IFeedGrain.FetchKlinesAsync"/>.</summary>

@@ -25,6 +25,10 @@ public interface IFeedRegistryGrain : IGrainWithIntegerKey
     [Alias("GetStatuses")]
     Task<IReadOnlyList<FeedStatus>> GetStatusesAsync();
 
+    /// <summary>The feed to ask about an instrument (REST candles, live price): a live feed before a replay; null when none follows it.</summary>
+    [Alias("FindFeed")]
+    Task<FeedRegistration?> FindFeedAsync(string exchange, string symbol);
+
     /// <summary>True when some registered feed follows the instrument.</summary>
     [Alias("IsFollowed")]
     Task<bool> IsFollowedAsync(string exchange, string symbol);

@@ -104,6 +104,9 @@ public static class MarketDataJson
 
     private static string Text(long fixedPoint) => FixedPoint.ToText(fixedPoint);
 
+    /// <summary>The body of <c>GET /api/v1/price/{symbol}</c>.</summary>
+    public sealed record PriceDocument(string Exchange, string Symbol, string Price, string? Source, IReadOnlyList<string> Skipped);
+
     /// <summary>The body of <c>GET /api/v1/feeds</c>.</summary>
     public sealed record FeedsDocument(IReadOnlyList<FeedStatus> Feeds);
 

@@ -31,7 +31,6 @@ public sealed class CandleGrain : Grain, ICandleGrain
     private long _lastLiveTimestamp, _lastRefreshTimestamp;
     private TimeSpan _refreshPeriod;
     private string? _source, _sourceReason;
-    private IFeedGrain? _feed;
 
     public CandleGrain(ILogger<CandleGrain> logger, TimeProvider time, IOptions<CandleOptions> options)
     {
@@ -165,7 +164,7 @@ public sealed class CandleGrain : Grain, ICandleGrain
 
     private async Task<KlineFetch?> FetchAsync(long from, long to)
     {
-        var feed = await FeedAsync();
+        var feed = await FeedGrains.ForInstrumentAsync(GrainFactory, _key.Instrument);
         if (feed is null) return null;
         var fetch = await feed.FetchKlinesAsync(_key.Instrument.Symbol, Timeframe, from, to);
         _source = fetch.Source;
@@ -173,17 +172,6 @@ public sealed class CandleGrain : Grain, ICandleGrain
         return fetch;
     }
 
-    /// <summary>The feed that follows this instrument (a live one first), from the registry.</summary>
-    private async Task<IFeedGrain?> FeedAsync()
-    {
-        if (_feed is not null) return _feed;
-        var feeds = await GrainFactory.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
-        var feed = feeds
-            .Where(f => f.Exchange == _key.Instrument.Exchange && f.Symbols.Contains(_key.Instrument.Symbol, StringComparer.Ordinal))
-            .OrderBy(f => f.Kind == FeedKind.BinanceSpot ? 0 : 1)
-            .FirstOrDefault();
-        return _feed = feed is null ? null : FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId);
-    }
 
     private static string SourceName(CandleSource source) => source switch
     {

@@ -108,6 +108,12 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         return await _feed!.FetchKlinesAsync(symbol, timeframe, fromOpenTime, toOpenTime, _stopping.Token);
     }
 
+    public async Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid)
+    {
+        if (_feed is null) await EnsureStartedAsync();
+        return await _feed!.GetLivePriceAsync(symbol, bookMid, _stopping.Token);
+    }
+
     public Task RequestSnapshotAsync(string symbol, string reason)
     {
         _feed?.RequestSnapshot(symbol, reason);

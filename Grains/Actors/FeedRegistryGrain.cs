@@ -32,12 +32,25 @@ public sealed class FeedRegistryGrain : Grain, IFeedRegistryGrain
         return statuses;
     }
 
+    public Task<FeedRegistration?> FindFeedAsync(string exchange, string symbol)
+        => Task.FromResult(_feeds.Values
+            .Where(f => f.Exchange == exchange && f.Symbols.Contains(symbol, StringComparer.Ordinal))
+            .OrderBy(f => f.Kind == FeedKind.BinanceSpot ? 0 : 1)
+            .ThenBy(f => f.FeedId, StringComparer.Ordinal)
+            .FirstOrDefault());
+
     public Task<bool> IsFollowedAsync(string exchange, string symbol) => Task.FromResult(_followed.Contains((exchange, symbol)));
 }
 
 /// <summary>Resolves the grain behind a feed id: the kind decides the grain class.</summary>
 public static class FeedGrains
 {
+    /// <summary>The feed grain that serves REST for an instrument, or null when no feed follows it.</summary>
+    public static async Task<IFeedGrain?> ForInstrumentAsync(IGrainFactory factory, Instruments.Instrument instrument)
+        => await factory.GetGrain<IFeedRegistryGrain>(0).FindFeedAsync(instrument.Exchange, instrument.Symbol) is { } feed
+            ? Get(factory, feed.Kind, feed.FeedId)
+            : null;
+
     public static IFeedGrain Get(IGrainFactory factory, FeedKind kind, string feedId) => kind switch
     {
         FeedKind.Replay => factory.GetGrain<IReplayFeedGrain>(feedId),

@@ -125,7 +125,7 @@ public sealed class PivotGrain(
                 FinishFill("done");
                 return;
             }
-            _feed ??= await FeedAsync();
+            _feed ??= await FeedGrains.ForInstrumentAsync(GrainFactory, _key.Instrument);
             if (_feed is null) return;
             var fetch = await _feed.FetchKlinesAsync(_key.Instrument.Symbol, Timeframe, _fillFrom, to);
             if (fetch.Source == "replay")
@@ -159,15 +159,6 @@ public sealed class PivotGrain(
         _waiting.Clear();
     }
 
-    private async Task<IFeedGrain?> FeedAsync()
-    {
-        var feeds = await GrainFactory.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
-        var feed = feeds
-            .Where(f => f.Exchange == _key.Instrument.Exchange && f.Symbols.Contains(_key.Instrument.Symbol, StringComparer.Ordinal))
-            .OrderBy(f => f.Kind == FeedKind.BinanceSpot ? 0 : 1)
-            .FirstOrDefault();
-        return feed is null ? null : FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId);
-    }
 
     public Task<PivotsView> GetPivotsAsync(int levels, long? asOf = null, int maxPerLevel = 500)
     {

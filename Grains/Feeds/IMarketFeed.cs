@@ -18,4 +18,7 @@ public interface IMarketFeed : IAsyncDisposable
 
     /// <summary>Closed candles from REST for [from, to] open times; an incomplete answer (never an exception) when REST cannot serve them.</summary>
     Task<KlineFetch> FetchKlinesAsync(string symbol, Candles.Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken);
+
+    /// <summary>The live price with fallbacks (see <see cref="IFeedGrain.GetLivePriceAsync"/>); never throws for exchange faults.</summary>
+    Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid, CancellationToken cancellationToken);
 }

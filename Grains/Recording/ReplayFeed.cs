@@ -99,6 +99,12 @@ public sealed class ReplayFeed : IMarketFeed
             Warnings = ["a replay cannot fetch candles from REST; candles are built from the recorded trades"],
         });
 
+    /// <summary>A replay knows only what it played: the book's mid, else nothing (it has no REST to ask).</summary>
+    public Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid, CancellationToken cancellationToken)
+        => Task.FromResult(bookMid is { } mid
+            ? new LivePriceQuote { Price = mid, Source = "bookMid" }
+            : new LivePriceQuote { Skipped = ["bookMid: no synced book", "a replay has no REST ticker to ask"] });
+
     public FeedStatus GetStatus()
     {
         string[] symbols;

@@ -25,6 +25,7 @@ public static class MarketDataApi
         api.MapGet("/candles/{exchange}/{symbol}/{timeframe}", GetCandlesAsync);
         api.MapGet("/pivots/{symbol}", GetPivotsAsync);
         api.MapGet("/pivot-bounds/{symbol}", GetPivotBoundsAsync);
+        api.MapGet("/price/{symbol}", GetPriceAsync);
         return app;
     }
 
@@ -95,6 +96,22 @@ public static class MarketDataApi
             return Error(StatusCodes.Status404NotFound, $"No pivot bounds for {key} yet.",
                 asOfMs is null ? "No closed candle has been analysed yet." : "Bounds are kept for the latest candle only; asOf must not lie before it.");
         return Results.Json(MarketDataJson.ToDocument(key.Instrument.Exchange, key.Instrument.Symbol, key.Timeframe, bounds), MarketDataJson.Options);
+    }
+
+    /// <summary>The live price with fallbacks: the synced book's mid, last trade, ticker, Binance REST ticker, MEXC REST ticker.</summary>
+    internal static async Task<IResult> GetPriceAsync(string symbol, string? exchange, IGrainFactory grains)
+    {
+        if (!Instrument.TryCreate(exchange ?? PrimaryExchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
+        var feed = await Actors.FeedGrains.ForInstrumentAsync(grains, instrument);
+        if (feed is null) return NotFollowed(instrument);
+        var top = await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetTopOfBookAsync();
+        long? mid = top is { Status: BookStatus.Synced, BestBid: { } bid, BestAsk: { } ask }
+            ? (FixedPoint.FromDecimal(bid.Price) + FixedPoint.FromDecimal(ask.Price)) / 2
+            : null;
+        var quote = await feed.GetLivePriceAsync(instrument.Symbol, mid);
+        if (quote.Price is not { } price)
+            return Error(StatusCodes.Status503ServiceUnavailable, $"No live price for {instrument}: every source failed.", string.Join("; ", quote.Skipped));
+        return Results.Json(new MarketDataJson.PriceDocument(instrument.Exchange, instrument.Symbol, FixedPoint.ToText(price), quote.Source, quote.Skipped), MarketDataJson.Options);
     }
 
     /// <summary>Model-facing routes take a symbol; the exchange defaults to the primary one (<c>binance</c>).</summary>

@@ -214,6 +214,21 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Live_price_comes_from_the_synced_book_first()
+    {
+        await WaitSyncedAsync(Eth);
+        using var doc = JsonDocument.Parse(await fixture.Http.GetStringAsync("/api/v1/price/ETHUSDT"));
+        Assert.Equal("bookMid", doc.RootElement.GetProperty("source").GetString());
+        var price = decimal.Parse(doc.RootElement.GetProperty("price").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        var book = await _client.GetTopOfBookAsync(Eth);
+        Assert.InRange(price, book.BestBid!.Value.Price - 1, book.BestAsk!.Value.Price + 1); // the book moves on between the two reads
+        using var unknown = await fixture.Http.GetAsync("/api/v1/price/DOGEUSDT");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var bad = await fixture.Http.GetAsync("/api/v1/price/DOGE$");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
     public async Task The_feed_registry_refills_after_it_is_collected()
     {
         await WaitSyncedAsync(Btc);

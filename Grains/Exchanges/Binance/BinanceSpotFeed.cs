@@ -29,6 +29,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
     private readonly MexcRestClient? _mexc;
     private readonly ExchangeFallbackPolicy _fallback;
     private readonly KlineFetcher _klines;
+    private readonly LivePriceResolver _prices;
     private readonly LogLimiter _warnings;
     private readonly string[] _symbols;
     private readonly CancellationTokenSource _stop = new();
@@ -65,6 +66,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
             _logger.LogWarning("Binance feed {FeedId}: REST source switched from {From} to {To}: {Reason}", options.FeedId, change.From, change.To, change.Reason);
         };
         _klines = new KlineFetcher(_rest, _mexc, _fallback, time);
+        _prices = new LivePriceResolver(_rest, _mexc, _fallback);
 
         var hasDepth = options.Streams.Any(BinanceFeedOptions.IsDepthStream);
         _symbols = options.Symbols.Select(s => s.ToUpperInvariant()).ToArray();
@@ -137,6 +139,31 @@ public sealed class BinanceSpotFeed : IMarketFeed
             return new KlineFetch { Candles = [], Complete = false, NextOpenTime = fromOpenTime, Source = SourceName(_fallback.Current), Warnings = [ex.Message] };
         }
     }
+
+    /// <summary>A trade or ticker older than this is not a live price.</summary>
+    private static readonly TimeSpan LivePriceFreshness = TimeSpan.FromSeconds(60);
+
+    public async Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid, CancellationToken cancellationToken)
+    {
+        long? lastTrade = null, ticker = null;
+        if (_routes.TryGetValue(symbol.ToUpperInvariant(), out var route))
+        {
+            lock (route.Gate)
+            {
+                if (route.LastTradeTimestamp != 0 && _time.GetElapsedTime(route.LastTradeTimestamp) < LivePriceFreshness) lastTrade = route.LastTradePrice;
+                if (route.LastTickerTimestamp != 0 && _time.GetElapsedTime(route.LastTickerTimestamp) < LivePriceFreshness) ticker = route.LastTickerPrice;
+            }
+        }
+        var price = await _prices.ResolveAsync(symbol.ToUpperInvariant(), bookMid, lastTrade, ticker, cancellationToken).ConfigureAwait(false);
+        return new LivePriceQuote
+        {
+            Price = price.Price,
+            Source = price.Source is { } source ? JsonNamingPolicyCamel(source.ToString()) : null,
+            Skipped = price.Skipped,
+        };
+    }
+
+    private static string JsonNamingPolicyCamel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     private static string SourceName(ExchangeSource source) => source == ExchangeSource.Mexc ? "mexc" : "binance";
 

@@ -47,6 +47,12 @@ internal sealed class SymbolRoute
     /// <summary>A depth diff was forwarded since the symbol's connection was (re)established: a snapshot may be fetched.</summary>
     public bool DiffSinceConnect { get; private set; }
     public long LastPublishedTimestamp { get; private set; }
+
+    /// <summary>Last forwarded trade price and 24 h ticker last price, with when they arrived (for the live price).</summary>
+    public long LastTradePrice { get; private set; }
+    public long LastTradeTimestamp { get; private set; }
+    public long LastTickerPrice { get; private set; }
+    public long LastTickerTimestamp { get; private set; }
     public long LastDepthUpdateId => _lastForwarded[DepthLane];
 
     /// <summary>Raised (under the gate) when the first diff after a (re)connect was forwarded.</summary>
@@ -135,6 +141,8 @@ internal sealed class SymbolRoute
             _lastForwarded[lane] = last;
         }
         Publish(marketEvent);
+        if (marketEvent is TradeEvent trade) { LastTradePrice = trade.Price; LastTradeTimestamp = _time.GetTimestamp(); }
+        else if (marketEvent is TickerEvent ticker) { LastTickerPrice = ticker.LastPrice; LastTickerTimestamp = _time.GetTimestamp(); }
         if (lane == DepthLane && !DiffSinceConnect)
         {
             DiffSinceConnect = true;
