@@ -73,6 +73,7 @@ public sealed class CandleGrain : Grain, ICandleGrain
         foreach (var candle in candles)
         {
             var outcome = _series.Apply(candle);
+            if (outcome.Result == CandleApplyResult.Rejected) LogRejection(candle, outcome.Reason);
             if (outcome.Result is CandleApplyResult.Appended or CandleApplyResult.Closed && _series.LastClosed is { } last && last.OpenTime == candle.OpenTime)
                 (closed ??= []).Add(last);
         }
@@ -85,6 +86,16 @@ public sealed class CandleGrain : Grain, ICandleGrain
         {
             _logger.LogWarning(ex, "Pivot grain {Key} did not take {Count} closed candles", _key, closed.Count);
         }
+    }
+
+    private readonly HashSet<CandleRejectReason> _loggedReasons = [];
+
+    /// <summary>Every rejection is counted by reason in the series; each reason is logged once per activation, with the candle.</summary>
+    private void LogRejection(in Candle candle, CandleRejectReason reason)
+    {
+        if (_loggedReasons.Add(reason))
+            _logger.LogWarning("Candle {Key} rejected ({Reason}): open {OpenTime}, close time {CloseTime}, O/H/L/C {Open}/{High}/{Low}/{Close}, volume {Volume}, source {Source}; further {Reason} rejections are only counted",
+                _key, reason, candle.OpenTime, candle.CloseTime, candle.Open, candle.High, candle.Low, candle.Close, candle.Volume, candle.Source, reason);
     }
 
     private async Task RefreshAsync(CancellationToken cancellationToken)

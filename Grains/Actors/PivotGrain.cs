@@ -67,7 +67,9 @@ public sealed class PivotGrain(
         _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
         _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
         this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = _options.PivotSaveInterval, Period = _options.PivotSaveInterval });
-        return Task.CompletedTask;
+        // Fill (or top up, after a reactivation) right away rather than waiting for the next closed candle,
+        // which for 1d may be a day away.
+        return EnsureStartedAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using MarketData.Books;
 using MarketData.Candles;
+using MarketData.Pivots;
 using MarketData.Tests.Fakes;
 using MarketData.Client;
 using MarketData.Feeds;
@@ -211,6 +212,24 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
         }
         using var unknown = await fixture.Http.GetAsync("/api/v1/candles/binance/DOGEUSDT/1m");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pivot_state_survives_reactivation()
+    {
+        await WaitSyncedAsync(Btc);
+        var series = new CandleSeriesKey(Btc, Timeframe.OneDay);
+        var before = await Eventually.WaitAsync(() => _client.GetPivotsAsync(series, 5), p => p.Progress.State == "done" && p.CandlesAnalysed > 250, "1d pivot window filled");
+        var grain = fixture.Client.GetGrain<IPivotGrain>(series.Key);
+        await fixture.Cluster.DeactivateAsync(grain);
+        await fixture.Cluster.WaitForDeactivationAsync(grain);
+
+        var after = await _client.GetPivotsAsync(series, 5);
+        // Restored from grain state, not refilled: the same analysis at once, with nothing fetched again yet.
+        Assert.Equal(before.CandlesAnalysed, after.CandlesAnalysed);
+        Assert.Equal(before.Levels.Select(l => l.Count), after.Levels.Select(l => l.Count));
+        Assert.Equal(before.Levels[0], after.Levels[0]);
+        Assert.Equal(0, after.Progress.CandlesFetched);
     }
 
     [Fact]
