@@ -16,7 +16,8 @@ using MarketData.Instruments;
 /// <item>Bottom: time axis, HH:mm:ss UTC at round-second ticks (start of that second).</item>
 /// <item>Right: vertical colour bar (min at the bottom, max at the top) with its max / min labels (and 0 for imbalance).</item>
 /// </list>
-/// Colours: volumes on a dark→bright "magma"-like ramp, linear between the map's Min and Max; imbalance diverging
+/// Colours: volumes on a dark→bright "magma"-like ramp over the square root of the value's position between the map's
+/// Min and Max (the colour bar shows the same mapping, labelled at min, middle and max); imbalance diverging
 /// red (-1, asks dominate) ↔ white (0) ↔ green (+1, bids dominate).
 /// </summary>
 public static class HeatmapPng
@@ -70,6 +71,7 @@ public static class HeatmapPng
             priceLabelWidth = Math.Max(priceLabelWidth, BitmapFont.Measure(FormatPrice(p, priceDecimals), scale));
         var (barMaxLabel, barMinLabel) = (FormatValue(map.Max, map.Metric), FormatValue(map.Min, map.Metric));
         var barLabelWidth = Math.Max(BitmapFont.Measure(barMaxLabel, scale), BitmapFont.Measure(barMinLabel, scale));
+        barLabelWidth = Math.Max(barLabelWidth, BitmapFont.Measure(FormatValue((map.Min + map.Max) / 2, map.Metric), scale));
 
         var x0 = Pad + priceLabelWidth + 3 + TickLength;
         var y0 = Pad + textHeight + Pad + textHeight / 2;
@@ -103,7 +105,8 @@ public static class HeatmapPng
     {
         if (double.IsNaN(value)) return NoDataColor;
         if (metric == HeatmapMetric.Imbalance) return Ramp(ImbalanceStops, (value + 1) / 2);
-        return Ramp(VolumeStops, max > min ? (value - min) / (max - min) : 0);
+        // Square root: liquidity is dominated by a few walls; a linear ramp would leave the rest of the book black.
+        return Ramp(VolumeStops, max > min ? Math.Sqrt(Math.Max(0, (value - min) / (max - min))) : 0);
     }
 
     private static Rgb Ramp(Rgb[] stops, double f)
@@ -231,7 +234,8 @@ public static class HeatmapPng
         var textHeight = BitmapFont.Height(scale);
         canvas.DrawText(textX, plot.Y, maxLabel, scale, Ink);
         canvas.DrawText(textX, plot.Y + plot.Height - textHeight, minLabel, scale, Ink);
-        if (map.Metric == HeatmapMetric.Imbalance) canvas.DrawText(textX, plot.Y + (plot.Height - textHeight) / 2, "0", scale, Ink);
+        var middle = map.Metric == HeatmapMetric.Imbalance ? "0" : FormatValue((map.Min + map.Max) / 2, map.Metric);
+        if (map.Max > map.Min) canvas.DrawText(textX, plot.Y + (plot.Height - textHeight) / 2, middle, scale, Ink);
     }
 
     /// <summary>1, 2, 5, 10, 20, 50… not below <paramref name="atLeast"/>.</summary>
