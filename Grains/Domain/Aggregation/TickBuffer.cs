@@ -12,8 +12,11 @@ public sealed class TickBufferOptions
     public int InitialEntries { get; set; } = 180_000;
     /// <summary>Encoded bytes allocated at the first event (about 24 bytes an event: mostly trades, ~5 bytes a depth level).</summary>
     public int InitialDataBytes { get; set; } = 180_000 * 24;
-    /// <summary>Upper bound of the buffer's arrays (index + data). Beyond it the oldest events are dropped early and counted.</summary>
-    public long MaxBytes { get; set; } = 12L * 1024 * 1024;
+    /// <summary>
+    /// Upper bound of the buffer's arrays (index + data). Beyond it the oldest events are dropped early and counted.
+    /// 13.5 MB + the 30-minute history (about 2.3 MB) stays within 16 MB per symbol.
+    /// </summary>
+    public long MaxBytes { get; set; } = 13_500_000;
 }
 
 /// <summary>
