@@ -12,8 +12,11 @@ public sealed class TickBufferOptions
     public int InitialEntries { get; set; } = 180_000;
     /// <summary>Encoded bytes allocated at the first event (about 24 bytes an event: mostly trades, ~5 bytes a depth level).</summary>
     public int InitialDataBytes { get; set; } = 180_000 * 24;
-    /// <summary>Upper bound of the buffer's arrays (index + data). Beyond it the oldest events are dropped early and counted.</summary>
-    public long MaxBytes { get; set; } = 12L * 1024 * 1024;
+    /// <summary>
+    /// Upper bound of the buffer's arrays (index + data). Beyond it the oldest events are dropped early and counted.
+    /// 13.5 MB + the 30-minute history (about 2.3 MB) stays within 16 MB per symbol.
+    /// </summary>
+    public long MaxBytes { get; set; } = 13_500_000;
 }
 
 /// <summary>
@@ -23,7 +26,7 @@ public sealed class TickBufferOptions
 /// Both arrays start at the reference size and double when the symbol's real rate needs more, up to
 /// <see cref="TickBufferOptions.MaxBytes"/>; at the bound the oldest events are dropped before their time and counted in
 /// <see cref="Overflowed"/> (and <see cref="OldestReceivedAt"/> tells how far back the buffer really goes).
-/// Events are ordered by receive time (a time earlier than the previous one is taken as the previous one). Not thread-safe.
+/// Events are indexed by receive time (one earlier than the previous event's is indexed at the previous one's, and kept exact). Not thread-safe.
 /// </summary>
 public sealed class TickBuffer
 {
@@ -88,6 +91,7 @@ public sealed class TickBuffer
         if (_scratch.Length < maxSize) _scratch = new byte[Math.Max(maxSize, _scratch.Length * 2)];
         var w = new Writer(_scratch);
         w.Byte(KindDepth);
+        var key = Key(ticks, ref w);
         w.Unsigned((ulong)firstUpdateId);
         w.Signed(finalUpdateId - firstUpdateId);
         w.Signed(eventTime - receivedMs);
@@ -100,7 +104,7 @@ public sealed class TickBuffer
         long priceScale = Pow10[priceExp], quantityScale = Pow10[quantityExp], previous = 0;
         foreach (var l in bids) WriteLevel(ref w, l, priceScale, quantityScale, ref previous);
         foreach (var l in asks) WriteLevel(ref w, l, priceScale, quantityScale, ref previous);
-        Append(ticks, _scratch.AsSpan(0, w.Position));
+        Append(key, _scratch.AsSpan(0, w.Position));
     }
 
     public void Add(TradeEvent trade)
@@ -109,12 +113,11 @@ public sealed class TickBuffer
         var ticks = trade.ReceivedAt.Ticks;
         var w = new Writer(_scratch);
         w.Byte((byte)(KindTrade | (trade.IsAggregate ? FlagAggregate : 0) | (trade.BuyerIsMaker ? FlagBuyerIsMaker : 0)));
+        var key = Key(ticks, ref w);
         w.Unsigned((ulong)trade.TradeId);
-        if (trade.IsAggregate)
-        {
-            w.Signed(trade.FirstTradeId - trade.TradeId);
-            w.Signed(trade.LastTradeId - trade.TradeId);
-        }
+        // Plain trades carry first = last = their id, aggregates a range: one byte each in the usual cases.
+        w.Signed(trade.FirstTradeId - trade.TradeId);
+        w.Signed(trade.LastTradeId - trade.TradeId);
         var priceExp = TrailingZeros(trade.Price);
         var quantityExp = TrailingZeros(trade.Quantity);
         w.Byte((byte)(priceExp | quantityExp << 4));
@@ -122,7 +125,7 @@ public sealed class TickBuffer
         w.Signed(trade.Quantity / Pow10[quantityExp]);
         w.Signed(trade.TradeTime - ToUnixMs(ticks));
         w.Signed(trade.EventTime - trade.TradeTime);
-        Append(ticks, _scratch.AsSpan(0, w.Position));
+        Append(key, _scratch.AsSpan(0, w.Position));
     }
 
     /// <summary>
@@ -142,10 +145,21 @@ public sealed class TickBuffer
         return Math.Max(0, end - first);
     }
 
+    /// <summary>
+    /// The index key: the receive time, or the previous key when the clock went back (frames of different streams
+    /// can arrive slightly out of order), so the index stays sorted. The record keeps the difference, so the exact
+    /// receive time comes back.
+    /// </summary>
+    private long Key(long ticks, ref Writer w)
+    {
+        var key = Math.Max(ticks, _lastTicks);
+        w.Unsigned((ulong)(key - ticks));
+        return key;
+    }
+
     private void Append(long ticks, ReadOnlySpan<byte> record)
     {
         Added++;
-        if (ticks < _lastTicks) ticks = _lastTicks;
         _lastTicks = ticks;
         if (_index.Length == 0)
         {
@@ -254,9 +268,10 @@ public sealed class TickBuffer
     private static MarketEvent Decode(long ticks, ReadOnlySpan<byte> data)
     {
         var r = new Reader(data);
+        var kind = r.Byte();
+        ticks -= (long)r.Unsigned();
         var receivedAt = new DateTime(ticks, DateTimeKind.Utc);
         var receivedMs = ToUnixMs(ticks);
-        var kind = r.Byte();
         if ((kind & 3) == KindDepth)
         {
             var firstId = (long)r.Unsigned();
@@ -272,12 +287,8 @@ public sealed class TickBuffer
         }
         var tradeId = (long)r.Unsigned();
         var aggregate = (kind & FlagAggregate) != 0;
-        long firstTradeId = 0, lastTradeId = 0;
-        if (aggregate)
-        {
-            firstTradeId = tradeId + r.Signed();
-            lastTradeId = tradeId + r.Signed();
-        }
+        var firstTradeId = tradeId + r.Signed();
+        var lastTradeId = tradeId + r.Signed();
         var e = r.Byte();
         var price = r.Signed() * Pow10[e & 15];
         var quantity = r.Signed() * Pow10[e >> 4];
