@@ -1,3 +1,4 @@
+using MarketData.Aggregation;
 using MarketData.Books;
 using MarketData.Candles;
 using MarketData.Pivots;
@@ -58,6 +59,18 @@ public sealed class MarketDataClient : IAsyncDisposable
 
     public Task<PivotBounds?> GetPivotBoundsAsync(CandleSeriesKey series, long? asOf = null)
         => _grains.GetGrain<IPivotGrain>(series.Key).GetBoundsAsync(asOf);
+
+    /// <summary>The latest per-second aggregate of the book (buckets, imbalances, moving averages, trade flow).</summary>
+    public Task<CobSecond?> GetLatestCobAsync(Instrument instrument) => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetLatestCobAsync();
+
+    public Task<IReadOnlyList<CobSecond>> GetCobHistoryAsync(Instrument instrument, long from, long to)
+        => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetCobHistoryAsync(from, to);
+
+    public Task<Heatmap> GetHeatmapAsync(Instrument instrument, int seconds = 300, HeatmapMetric metric = HeatmapMetric.Total)
+        => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetHeatmapAsync(seconds, metric);
+
+    public Task<byte[]> GetHeatmapPngAsync(Instrument instrument, int seconds = 300, HeatmapMetric metric = HeatmapMetric.Total)
+        => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetHeatmapPngAsync(seconds, metric);
 
     public Task<IReadOnlyList<FeedStatus>> GetFeedsAsync() => _grains.GetGrain<IFeedRegistryGrain>(0).GetStatusesAsync();
 

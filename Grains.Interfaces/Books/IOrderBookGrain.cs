@@ -17,4 +17,24 @@ public interface IOrderBookGrain : IGrainWithStringKey
     [Alias("GetHealth")]
     Task<BookHealth> GetHealthAsync();
 
+    /// <summary>The latest per-second aggregate (price buckets, imbalances and their moving averages, trade flow), or null before the first second.</summary>
+    [Alias("GetLatestCob")]
+    Task<Aggregation.CobSecond?> GetLatestCobAsync();
+
+    /// <summary>Per-second aggregates (gaps included) with second starts in [<paramref name="from"/>, <paramref name="to"/>] (Unix ms); the last 30 minutes are kept.</summary>
+    [Alias("GetCobHistory")]
+    Task<IReadOnlyList<Aggregation.CobSecond>> GetCobHistoryAsync(long from, long to);
+
+    /// <summary>A time × price-bucket matrix over the last <paramref name="seconds"/> seconds (1-1800); cached per second.</summary>
+    [Alias("GetHeatmap")]
+    Task<Aggregation.Heatmap> GetHeatmapAsync(int seconds, Aggregation.HeatmapMetric metric);
+
+    /// <summary>The heatmap rendered as a PNG with price and time axes and a colour scale.</summary>
+    [Alias("GetHeatmapPng")]
+    Task<byte[]> GetHeatmapPngAsync(int seconds, Aggregation.HeatmapMetric metric);
+
+    /// <summary>Raw book updates and trades received in [<paramref name="from"/>, <paramref name="to"/>] (exchange time, Unix ms), oldest first, at most <paramref name="max"/>.</summary>
+    [Alias("GetTicks")]
+    Task<TickRange> GetTicksAsync(long from, long to, int max);
+
 }

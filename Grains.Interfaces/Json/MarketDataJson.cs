@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MarketData.Aggregation;
 using MarketData.Books;
 using MarketData.Candles;
 using MarketData.Feeds;
@@ -103,6 +104,46 @@ public static class MarketDataJson
     private static LevelDocument Level(SupportResistanceLevel l) => new(Text(l.Price), l.Touches, l.Strength, l.LastTouch);
 
     private static string Text(long fixedPoint) => FixedPoint.ToText(fixedPoint);
+
+    public sealed record BucketDocument(string PriceFrom, string BidVolume, string AskVolume, string Total, double Imbalance, ImbalanceAverages Averages);
+
+    public sealed record TradeFlowDocument(string BuyVolume, string SellVolume, int Trades, string? Vwap, string QuoteVolume);
+
+    /// <summary>One second of the aggregated book: the body of <c>GET /api/v1/cob/{symbol}</c>.</summary>
+    public sealed record CobDocument(
+        string Exchange, string Symbol, long Time, bool Gap, string? GapReason, long BookUpdateId, string Mid, string BucketSize,
+        string RangeLow, string RangeHigh, double Imbalance, ImbalanceAverages Averages, string BidVwap, string AskVwap, string Spread,
+        string BidDepth, string AskDepth, TradeFlowDocument Flow, IReadOnlyList<BucketDocument> Buckets);
+
+    public static CobDocument ToDocument(string exchange, string symbol, CobSecond c) => new(
+        exchange, symbol, c.Time, c.IsGap, c.GapReason, c.BookUpdateId, Text(c.Mid), Text(c.BucketSize), Text(c.RangeLow), Text(c.RangeHigh),
+        c.Imbalance, c.Averages, Text(c.BidVwap), Text(c.AskVwap), Text(c.Spread), Text(c.BidDepth), Text(c.AskDepth),
+        new TradeFlowDocument(Text(c.Flow.BuyVolume), Text(c.Flow.SellVolume), c.Flow.TradeCount, c.Flow.TradeCount > 0 ? Text(c.Flow.Vwap) : null, Text(c.Flow.QuoteVolume)),
+        c.Buckets.Select((b, i) => new BucketDocument(Text(b.PriceFrom), Text(b.BidVolume), Text(b.AskVolume), Text(b.Total), b.Imbalance,
+            i < c.BucketAverages.Length ? c.BucketAverages[i] : default)).ToArray());
+
+    /// <summary>The body of <c>GET /api/v1/heatmap/{symbol}</c>: <c>values[t][b]</c> for time <c>t</c> and bucket <c>b</c>, null where unknown.</summary>
+    public sealed record HeatmapDocument(
+        string Exchange, string Symbol, HeatmapMetric Metric, IReadOnlyList<long> Times, IReadOnlyList<string> Prices, string BucketSize,
+        double Min, double Max, double?[][] Values);
+
+    public static HeatmapDocument ToDocument(string exchange, string symbol, Heatmap map)
+    {
+        var columns = map.PriceBuckets.Length;
+        var rows = new double?[map.Times.Length][];
+        for (var t = 0; t < rows.Length; t++)
+        {
+            var row = new double?[columns];
+            for (var b = 0; b < columns; b++)
+            {
+                var v = map.Values[t * columns + b];
+                row[b] = double.IsFinite(v) ? v : null;
+            }
+            rows[t] = row;
+        }
+        return new HeatmapDocument(exchange, symbol, map.Metric, map.Times, map.PriceBuckets.Select(Text).ToArray(), Text(map.BucketSize),
+            map.Min, map.Max, rows);
+    }
 
     /// <summary>The body of <c>GET /api/v1/price/{symbol}</c>.</summary>
     public sealed record PriceDocument(string Exchange, string Symbol, string Price, string? Source, IReadOnlyList<string> Skipped);

@@ -1,4 +1,6 @@
+using MarketData.Aggregation;
 using MarketData.Books;
+using MarketData.Domain.Heatmap;
 using MarketData.Domain.Books;
 using MarketData.Instruments;
 using MarketData.Streams;
@@ -12,9 +14,11 @@ namespace MarketData.Actors;
 /// <summary>
 /// The L2 book of one instrument. Thin: it owns an <see cref="OrderBookSynchronizer"/> (all the sync rules
 /// live there), feeds it from the depth stream, asks the publishing feed for snapshots when the synchroniser
-/// says so, and turns silence into <see cref="BookStatus.Stale"/>.
+/// says so, and turns silence into <see cref="BookStatus.Stale"/>. It also owns the book's per-second aggregation
+/// (<see cref="BookSeconds"/>), its 30-minute raw tick buffer and heatmap, since they read the book as it stands.
 /// </summary>
 [ImplicitStreamSubscription(MarketStreams.Depth)]
+[ImplicitStreamSubscription(MarketStreams.Trades)]
 public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscriptionObserver, IAsyncObserver<MarketEventBatch>
 {
     public const int MaxDepth = 5000;
@@ -23,6 +27,9 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private readonly TimeProvider _time;
     private readonly OrderBookOptions _options;
     private readonly StreamBatchSequence _sequence = new();
+    private readonly StreamBatchSequence _tradeSequence = new();
+    private readonly IOptionsMonitor<CobOptions> _cobOptions;
+    private BookSeconds _seconds = null!;
     private OrderBookSynchronizer _sync = null!;
     private Instrument _instrument;
     private (string FeedId, FeedKind Kind)? _feed;
@@ -30,17 +37,19 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private DateTime? _snapshotRequestedAt;
     private string? _snapshotRequestReason;
 
-    public OrderBookGrain(ILogger<OrderBookGrain> logger, TimeProvider time, IOptions<OrderBookOptions> options)
+    public OrderBookGrain(ILogger<OrderBookGrain> logger, TimeProvider time, IOptions<OrderBookOptions> options, IOptionsMonitor<CobOptions> cobOptions)
     {
         _logger = logger;
         _time = time;
         _options = options.Value;
+        _cobOptions = cobOptions;
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _instrument = Instrument.Parse(this.GetPrimaryKeyString());
         _sync = new OrderBookSynchronizer(_options.MaxBufferedDiffs);
+        _seconds = new BookSeconds(_instrument.Symbol, _sync, _cobOptions, _time);
         _lastHeard = Now;
         this.RegisterGrainTimer(CheckAsync, new GrainTimerCreationOptions
         {
@@ -59,6 +68,14 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
 
     public async Task OnNextAsync(MarketEventBatch batch, StreamSequenceToken? token = null)
     {
+        if (batch.Events.Length > 0 && batch.Events[0] is TradeEvent)
+        {
+            // Trades feed the second's trade flow and the tick buffer; they never touch the book.
+            if (_tradeSequence.Check(batch) == BatchOrder.Duplicate) return;
+            foreach (var e in batch.Events)
+                if (e is TradeEvent trade) _seconds.OnTrade(trade);
+            return;
+        }
         switch (_sequence.Check(batch))
         {
             case BatchOrder.Duplicate:
@@ -73,6 +90,9 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
 
         foreach (var e in batch.Events)
         {
+            // Seconds close by exchange time: a diff of a later second first closes the seconds before it,
+            // aggregating the book as it stood at their end.
+            if (e is DepthDiff d) _seconds.BeforeDiff(d);
             var action = e switch
             {
                 DepthDiff diff => _sync.OnDiff(diff),
@@ -116,6 +136,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private async Task CheckAsync(CancellationToken cancellationToken)
     {
         var now = Now;
+        _seconds.Advance();
         var silentFor = now - _lastHeard;
         if (_sync.Status == BookStatus.Synced && silentFor > _options.StaleAfter)
             _sync.MarkStale($"no data from the feed for {silentFor.TotalSeconds:F0} s");
@@ -147,6 +168,18 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             throw new ArgumentOutOfRangeException(nameof(depth), depth, $"depth must be between 1 and {MaxDepth}");
         return Task.FromResult(BookViews.Create(_instrument, _sync, depth));
     }
+
+    public Task<CobSecond?> GetLatestCobAsync() => Task.FromResult(_seconds.Latest);
+
+    public Task<IReadOnlyList<CobSecond>> GetCobHistoryAsync(long from, long to)
+        => Task.FromResult<IReadOnlyList<CobSecond>>(_seconds.History(from, to));
+
+    public Task<Heatmap> GetHeatmapAsync(int seconds, HeatmapMetric metric) => Task.FromResult(_seconds.Heatmap(seconds, metric));
+
+    public Task<byte[]> GetHeatmapPngAsync(int seconds, HeatmapMetric metric)
+        => Task.FromResult(HeatmapPng.Render(_seconds.Heatmap(seconds, metric), title: _instrument.Symbol));
+
+    public Task<TickRange> GetTicksAsync(long from, long to, int max) => Task.FromResult(_seconds.Ticks(from, to, max));
 
     public Task<TopOfBook> GetTopOfBookAsync()
     {

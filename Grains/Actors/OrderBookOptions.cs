@@ -12,7 +12,7 @@ public sealed class OrderBookOptions
     public TimeSpan SnapshotRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the book checks staleness and outstanding snapshot requests.</summary>
-    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Diffs buffered while waiting for a snapshot (at 10 a second, 400 s worth).</summary>
     public int MaxBufferedDiffs { get; set; } = 4096;

@@ -59,6 +59,7 @@ public static class MarketDataSilo
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection("Replay"));
         services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
         services.AddOptions<CandleOptions>().Bind(configuration.GetSection(CandleOptions.Section));
+        services.AddOptions<CobOptions>().Bind(configuration.GetSection(CobOptions.Section));
         var recordDirectory = configuration["Record:Directory"];
         if (!string.IsNullOrWhiteSpace(recordDirectory))
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MarketData.Aggregation;
 using MarketData.Books;
 using MarketData.Candles;
 using MarketData.Pivots;
@@ -26,6 +27,8 @@ public static class MarketDataApi
         api.MapGet("/pivots/{symbol}", GetPivotsAsync);
         api.MapGet("/pivot-bounds/{symbol}", GetPivotBoundsAsync);
         api.MapGet("/price/{symbol}", GetPriceAsync);
+        api.MapGet("/cob/{symbol}", GetCobAsync);
+        api.MapGet("/heatmap/{symbol}", GetHeatmapAsync);
         return app;
     }
 
@@ -96,6 +99,38 @@ public static class MarketDataApi
             return Error(StatusCodes.Status404NotFound, $"No pivot bounds for {key} yet.",
                 asOfMs is null ? "No closed candle has been analysed yet." : "Bounds are kept for the latest candle only; asOf must not lie before it.");
         return Results.Json(MarketDataJson.ToDocument(key.Instrument.Exchange, key.Instrument.Symbol, key.Timeframe, bounds), MarketDataJson.Options);
+    }
+
+    /// <summary>The latest second of the aggregated book with its moving averages.</summary>
+    internal static async Task<IResult> GetCobAsync(string symbol, string? exchange, IGrainFactory grains)
+    {
+        if (!Instrument.TryCreate(exchange ?? PrimaryExchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
+        if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
+        var latest = await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetLatestCobAsync();
+        if (latest is null) return Error(StatusCodes.Status404NotFound, $"No aggregated second for {instrument} yet.", "The first second is aggregated once the book has seen a second pass.");
+        return Results.Json(MarketDataJson.ToDocument(instrument.Exchange, instrument.Symbol, latest), MarketDataJson.Options);
+    }
+
+    /// <summary>The heatmap as JSON, or as a PNG with <c>format=png</c>.</summary>
+    internal static async Task<IResult> GetHeatmapAsync(string symbol, string? seconds, string? metric, string? format, string? exchange, IGrainFactory grains)
+    {
+        if (!Instrument.TryCreate(exchange ?? PrimaryExchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
+        if (!TryInt(seconds, 300, 1, 1800, out var window)) return Error(StatusCodes.Status400BadRequest, $"seconds must be an integer from 1 to 1800, not '{seconds}'.");
+        HeatmapMetric kind;
+        switch (metric?.ToLowerInvariant())
+        {
+            case null or "total": kind = HeatmapMetric.Total; break;
+            case "bid": kind = HeatmapMetric.Bid; break;
+            case "ask": kind = HeatmapMetric.Ask; break;
+            case "imbalance": kind = HeatmapMetric.Imbalance; break;
+            default: return Error(StatusCodes.Status400BadRequest, $"metric must be bid, ask, total or imbalance, not '{metric}'.");
+        }
+        if (format is not (null or "json" or "png")) return Error(StatusCodes.Status400BadRequest, $"format must be json or png, not '{format}'.");
+        if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
+        var book = grains.GetGrain<IOrderBookGrain>(instrument.Key);
+        if (format == "png") return Results.File(await book.GetHeatmapPngAsync(window, kind), "image/png");
+        var map = await book.GetHeatmapAsync(window, kind);
+        return Results.Json(MarketDataJson.ToDocument(instrument.Exchange, instrument.Symbol, map), MarketDataJson.Options);
     }
 
     /// <summary>The live price with fallbacks: the synced book's mid, last trade, ticker, Binance REST ticker, MEXC REST ticker.</summary>

@@ -233,6 +233,42 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Each_second_is_aggregated_and_served_with_its_heatmap()
+    {
+        await WaitSyncedAsync(Btc);
+        var latest = await Eventually.WaitAsync(() => _client.GetLatestCobAsync(Btc), c => c is { IsGap: false }, "an aggregated second");
+        Assert.True(latest!.Buckets.Length > 0);
+
+        using var cob = JsonDocument.Parse(await fixture.Http.GetStringAsync("/api/v1/cob/BTCUSDT"));
+        Assert.Equal("BTCUSDT", cob.RootElement.GetProperty("symbol").GetString());
+        Assert.True(cob.RootElement.GetProperty("buckets").GetArrayLength() > 0);
+        Assert.Equal(JsonValueKind.Object, cob.RootElement.GetProperty("averages").ValueKind);
+
+        using var heatmap = JsonDocument.Parse(await fixture.Http.GetStringAsync("/api/v1/heatmap/BTCUSDT?seconds=60&metric=imbalance"));
+        var rows = heatmap.RootElement.GetProperty("values");
+        Assert.True(rows.GetArrayLength() > 0);
+        Assert.Equal(heatmap.RootElement.GetProperty("prices").GetArrayLength(), rows[0].GetArrayLength());
+
+        using var png = await fixture.Http.GetAsync("/api/v1/heatmap/BTCUSDT?seconds=60&format=png");
+        Assert.Equal("image/png", png.Content.Headers.ContentType?.MediaType);
+        var image = Domain.Heatmap.TestPngReader.Read(await png.Content.ReadAsByteArrayAsync());
+        Assert.Equal((900, 480), (image.Width, image.Height));
+
+        foreach (var bad in new[] { "/api/v1/heatmap/BTCUSDT?seconds=0", "/api/v1/heatmap/BTCUSDT?metric=volume", "/api/v1/heatmap/BTCUSDT?format=gif", "/api/v1/cob/BTC$" })
+        {
+            using var response = await fixture.Http.GetAsync(bad);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{bad} gave {response.StatusCode}");
+        }
+        using var unknown = await fixture.Http.GetAsync("/api/v1/cob/DOGEUSDT");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        var ticks = await fixture.Client.GetGrain<IOrderBookGrain>(Btc.Key).GetTicksAsync(0, long.MaxValue, 50);
+        Assert.Equal(50, ticks.Ticks.Length);
+        Assert.True(ticks.Truncated);
+        Assert.Contains(ticks.Ticks, t => t is DepthDiff);
+    }
+
+    [Fact]
     public async Task Live_price_comes_from_the_synced_book_first()
     {
         await WaitSyncedAsync(Eth);

@@ -1,3 +1,4 @@
+using MarketData.Aggregation;
 using MarketData.Books;
 using MarketData.Candles;
 using MarketData.Client;
@@ -80,6 +81,28 @@ public sealed class ReplayClusterTests : IAsyncLifetime
             var health = await client.GetBookHealthAsync(instrument);
             Assert.Equal(sync.Counters.DiffsApplied, health.DiffsApplied);
             Assert.Equal(0, health.Gaps);
+
+            // One aggregate per second of the recording, from its first second to its last, gaps with reasons
+            // before the book synced; every aggregate belongs to the book state it reports.
+            var (firstSecond, lastSecond) = DepthSeconds(_sample, symbol);
+            var seconds = await Eventually.WaitAsync(() => client.GetCobHistoryAsync(instrument, firstSecond, lastSecond - 1000),
+                h => h.Count == (lastSecond - firstSecond) / 1000, $"{symbol}: one aggregate per recorded second");
+            for (var i = 0; i < seconds.Count; i++) Assert.Equal(firstSecond + i * 1000L, seconds[i].Time);
+            Assert.All(seconds.Where(c => c.IsGap), c => Assert.False(string.IsNullOrEmpty(c.GapReason)));
+            var aggregated = seconds.Where(c => !c.IsGap).ToList();
+            Assert.True(aggregated.Count >= seconds.Count - 5, $"{symbol}: {aggregated.Count} of {seconds.Count} seconds aggregated");
+            Assert.All(aggregated, c =>
+            {
+                Assert.True(c.BookUpdateId > 0 && c.Buckets.Length > 0 && c.Spread > 0);
+                Assert.Equal(c.Buckets.Sum(b => b.BidVolume), c.BidDepth);
+                Assert.Equal(c.Buckets.Sum(b => b.AskVolume), c.AskDepth);
+            });
+            Assert.Contains(aggregated, c => c.Flow.TradeCount > 0);
+
+            var map = await client.GetHeatmapAsync(instrument, 300, HeatmapMetric.Total);
+            Assert.True(map.Times.Length > 0 && map.PriceBuckets.Length > 0);
+            var png = Domain.Heatmap.TestPngReader.Read(await client.GetHeatmapPngAsync(instrument, 300, HeatmapMetric.Imbalance));
+            Assert.Equal((900, 480), (png.Width, png.Height));
         }
 
         // Candles: a replay carries trades only, so 1s and 1m candles are built from them, and their volumes add
@@ -99,6 +122,21 @@ public sealed class ReplayClusterTests : IAsyncLifetime
                 p => p.CandlesAnalysed > 60, $"{symbol} 1s pivots");
             Assert.NotEmpty(pivots.Levels[0]);
         }
+    }
+
+    /// <summary>The first and the last second (exchange time) of the symbol's depth diffs in the recording.</summary>
+    private static (long First, long Last) DepthSeconds(string file, string symbol)
+    {
+        var parser = new BinanceFrameParser();
+        long first = long.MaxValue, last = long.MinValue;
+        foreach (var frame in new RecordingReader([file]).ReadFrames())
+        {
+            if (parser.Parse(frame.Payload.Span) != BinanceFrameKind.DepthUpdate || parser.Symbol != symbol) continue;
+            var second = parser.EventTime - parser.EventTime % 1000;
+            first = Math.Min(first, second);
+            last = Math.Max(last, second);
+        }
+        return (first, last);
     }
 
     private static Dictionary<string, long> TradeVolumes(string file)

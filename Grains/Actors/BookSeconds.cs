@@ -1,0 +1,193 @@
+using System.Collections;
+using MarketData.Aggregation;
+using MarketData.Books;
+using MarketData.Domain.Aggregation;
+using MarketData.Domain.Books;
+using MarketData.Domain.Heatmap;
+using MarketData.Streams;
+using Microsoft.Extensions.Options;
+
+namespace MarketData.Actors;
+
+/// <summary>
+/// A book's per-second life, outside Orleans types: which second is open (by exchange time), the trades of each
+/// second, the aggregate or the gap (with its reason) when a second closes, the moving averages, 30 minutes of
+/// history, the raw tick buffer and the heatmap cache. The owning grain calls it from its turns only.
+/// </summary>
+internal sealed class BookSeconds
+{
+    /// <summary>After a silence longer than the history, only the last history's worth of seconds is recorded.</summary>
+    private readonly string _symbol;
+    private readonly OrderBookSynchronizer _sync;
+    private readonly IOptionsMonitor<CobOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly BookAggregator _aggregator = new();
+    private readonly ImbalanceAverager _averager = new();
+    private readonly CobHistory _history;
+    private readonly TickBuffer _ticks;
+    private readonly HeatmapCache _heatmaps = new();
+    private readonly SortedDictionary<long, TradeFlowAccumulator> _flows = [];
+    private CobOptions? _resolverSource;
+    private BucketConfigResolver _resolver = new();
+    private long _current = -1;
+    private long _lastEventTime, _lastEventTimestamp;
+
+    public BookSeconds(string symbol, OrderBookSynchronizer sync, IOptionsMonitor<CobOptions> options, TimeProvider time)
+    {
+        _symbol = symbol;
+        _sync = sync;
+        _options = options;
+        _time = time;
+        _history = new CobHistory(options.CurrentValue.HistorySeconds);
+        _ticks = new TickBuffer(new TickBufferOptions { MaxBytes = options.CurrentValue.TickBufferMaxBytes });
+    }
+
+    /// <summary>Trades that arrived after their second had been aggregated (counted, not lost from the tick buffer).</summary>
+    public long LateTrades { get; private set; }
+
+    public CobSecond? Latest => _history.Latest;
+
+    /// <summary>Seconds with starts in [from, to], both inclusive.</summary>
+    public CobSecond[] History(long from, long to) => _history.Query(from, to == long.MaxValue ? to : to + 1);
+
+    /// <summary>Called before a diff is applied: seconds before the diff's second close on the book as it stands.</summary>
+    public void BeforeDiff(DepthDiff diff)
+    {
+        _ticks.Add(diff);
+        NoteExchangeTime(diff.EventTime);
+        CloseUpTo(SecondOf(diff.EventTime));
+    }
+
+    public void OnTrade(TradeEvent trade)
+    {
+        _ticks.Add(trade);
+        NoteExchangeTime(trade.EventTime);
+        var second = SecondOf(trade.TradeTime);
+        if (_current >= 0 && second < _current)
+        {
+            LateTrades++;
+            return;
+        }
+        if (!_flows.TryGetValue(second, out var flow)) _flows[second] = flow = new TradeFlowAccumulator();
+        flow.Add(trade);
+    }
+
+    /// <summary>Closes seconds that ended (plus a grace) by exchange time, extrapolated with local time since the last event: quiet seconds still close.</summary>
+    public void Advance()
+    {
+        if (_lastEventTimestamp == 0) return;
+        var exchangeNow = _lastEventTime + (long)_time.GetElapsedTime(_lastEventTimestamp).TotalMilliseconds;
+        CloseUpTo(SecondOf(exchangeNow - (long)_options.CurrentValue.SecondGrace.TotalMilliseconds));
+    }
+
+    public Heatmap Heatmap(int seconds, HeatmapMetric metric) => _heatmaps.GetOrBuild(new HistoryList(_history), seconds, metric);
+
+    public TickRange Ticks(long from, long to, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var events = new List<MarketEvent>();
+        _ticks.Query(AsTime(from), AsTime(to), events);
+        return new TickRange
+        {
+            Ticks = [.. events.Take(max)],
+            Truncated = events.Count > max,
+            Held = _ticks.Count,
+            Overflowed = _ticks.Overflowed,
+            OldestTime = _ticks.OldestReceivedAt is { } oldest ? (long)(oldest - DateTime.UnixEpoch).TotalMilliseconds : 0,
+        };
+    }
+
+    private static readonly long MaxUnixMs = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+
+    private static DateTime AsTime(long unixMs)
+        => new(DateTime.UnixEpoch.Ticks + Math.Clamp(unixMs, 0, MaxUnixMs) * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+
+    private static long SecondOf(long unixMs) => unixMs - (((unixMs % 1000) + 1000) % 1000);
+
+    private void NoteExchangeTime(long eventTime)
+    {
+        if (eventTime <= _lastEventTime) return;
+        _lastEventTime = eventTime;
+        _lastEventTimestamp = _time.GetTimestamp();
+    }
+
+    private void CloseUpTo(long second)
+    {
+        if (_current < 0)
+        {
+            _current = second; // the first second seen is the first one recorded
+            return;
+        }
+        var oldestWorth = second - (long)_history.Capacity * 1000;
+        if (_current < oldestWorth) _current = oldestWorth;
+        while (_current < second)
+        {
+            Emit(_current);
+            _current += 1000;
+        }
+    }
+
+    private void Emit(long second)
+    {
+        var flow = TakeFlow(second);
+        CobSecond aggregate;
+        if (_sync.Status != BookStatus.Synced)
+        {
+            aggregate = BookAggregator.Gap(second, $"book {_sync.Status.ToString().ToLowerInvariant()}: {_sync.StatusReason}", flow);
+        }
+        else if (!_sync.Book.TryGetBestBid(out var bid) || !_sync.Book.TryGetBestAsk(out var ask))
+        {
+            aggregate = BookAggregator.Gap(second, "book has an empty side", flow);
+        }
+        else if (!Resolver().TryResolve(_symbol, (bid.Price + ask.Price) / 2, out var config))
+        {
+            aggregate = BookAggregator.Gap(second, $"no bucket configuration for {_symbol}", flow);
+        }
+        else
+        {
+            aggregate = _aggregator.Aggregate(second, _sync.Book, config, flow, _sync.Book.LastUpdateId);
+        }
+        _history.Add(_averager.Apply(aggregate));
+        _heatmaps.OnSecond(second);
+    }
+
+    private TradeFlow TakeFlow(long second)
+    {
+        TradeFlow flow = default;
+        while (_flows.Count > 0)
+        {
+            var (start, accumulator) = _flows.First();
+            if (start > second) break;
+            _flows.Remove(start);
+            if (start == second) flow = accumulator.Take();
+            else LateTrades += accumulator.TradeCount; // a second that closed without a diff reaching it: not expected
+        }
+        return flow;
+    }
+
+    /// <summary>The per-symbol bucket settings, rebuilt when configuration changes (no restart needed).</summary>
+    private BucketConfigResolver Resolver()
+    {
+        var options = _options.CurrentValue;
+        if (!ReferenceEquals(options, _resolverSource))
+        {
+            _resolverSource = options;
+            _resolver = new BucketConfigResolver(options.Buckets.Select(kv => KeyValuePair.Create(kv.Key.ToUpperInvariant(), kv.Value.ToConfig())));
+        }
+        return _resolver;
+    }
+
+    /// <summary>The history as a list without copying, for the heatmap builder.</summary>
+    private sealed class HistoryList(CobHistory history) : IReadOnlyList<CobSecond>
+    {
+        public CobSecond this[int index] => history.At(index);
+        public int Count => history.Count;
+
+        public IEnumerator<CobSecond> GetEnumerator()
+        {
+            for (var i = 0; i < history.Count; i++) yield return history.At(i);
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
