@@ -72,6 +72,10 @@ public sealed class MarketDataClient : IAsyncDisposable
     public Task<byte[]> GetHeatmapPngAsync(Instrument instrument, int seconds = 300, HeatmapMetric metric = HeatmapMetric.Total)
         => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetHeatmapPngAsync(seconds, metric);
 
+    /// <summary>Raw book updates and trades received in [from, to] (Unix ms), oldest first, at most <paramref name="max"/>.</summary>
+    public Task<TickRange> GetTicksAsync(Instrument instrument, long from, long to, int max = 10_000)
+        => _grains.GetGrain<IOrderBookGrain>(instrument.Key).GetTicksAsync(from, to, max);
+
     public Task<IReadOnlyList<FeedStatus>> GetFeedsAsync() => _grains.GetGrain<IFeedRegistryGrain>(0).GetStatusesAsync();
 
     /// <summary>True when a registered feed follows the instrument (an unknown one has no book).</summary>

@@ -33,7 +33,7 @@ public interface IOrderBookGrain : IGrainWithStringKey
     [Alias("GetHeatmapPng")]
     Task<byte[]> GetHeatmapPngAsync(int seconds, Aggregation.HeatmapMetric metric);
 
-    /// <summary>Raw book updates and trades received in [<paramref name="from"/>, <paramref name="to"/>] (exchange time, Unix ms), oldest first, at most <paramref name="max"/>.</summary>
+    /// <summary>Raw book updates and trades received in [<paramref name="from"/>, <paramref name="to"/>) (local receive time, Unix ms), oldest first, at most <paramref name="max"/>.</summary>
     [Alias("GetTicks")]
     Task<TickRange> GetTicksAsync(long from, long to, int max);
 

@@ -10,6 +10,6 @@ public sealed record TickRange
     /// <summary>Entries the buffer holds, and entries it had to drop because its memory bound was hit (counted, never silent).</summary>
     [Id(2)] public long Held { get; init; }
     [Id(3)] public long Overflowed { get; init; }
-    /// <summary>Oldest exchange time still held (Unix ms), 0 when empty.</summary>
+    /// <summary>Oldest receive time still held (Unix ms), 0 when empty.</summary>
     [Id(4)] public long OldestTime { get; init; }
 }

@@ -39,7 +39,9 @@ internal sealed class BookSeconds
         _options = options;
         _time = time;
         _history = new CobHistory(options.CurrentValue.HistorySeconds);
-        _ticks = new TickBuffer(new TickBufferOptions { MaxBytes = options.CurrentValue.TickBufferMaxBytes });
+        // Start small and let the buffer double with the symbol's real rate: at the reference size every symbol
+        // would hold 6.5 MB from its first tick, whatever its rate.
+        _ticks = new TickBuffer(new TickBufferOptions { MaxBytes = options.CurrentValue.TickBufferMaxBytes, InitialEntries = 8_192, InitialDataBytes = 8_192 * 48 });
     }
 
     /// <summary>Trades that arrived after their second had been aggregated (counted, not lost from the tick buffer).</summary>
