@@ -135,13 +135,16 @@ public sealed class CandleGrain : Grain, ICandleGrain
         }
     }
 
+    /// <summary>Live candles held while the backfill waits for REST; beyond this the backfill gives up rather than hold them forever.</summary>
+    private const int MaxHeldDuringBackfill = 100_000;
+
     private async Task BackfillAsync(long from, long to)
     {
         _backfill = "running";
         var fetch = await FetchAsync(from, to);
         if (fetch is null)
         {
-            _backfill = "pending";
+            _backfill = "pending"; // no feed has registered this instrument yet
             return;
         }
         if (fetch.Source == "replay")
@@ -150,18 +153,19 @@ public sealed class CandleGrain : Grain, ICandleGrain
         }
         else if (fetch.Candles.Length == 0 && !fetch.Complete)
         {
-            _backfill = "pending"; // REST refused: try again on the next tick, live updates keep waiting
-            _sourceReason = string.Join("; ", fetch.Warnings);
-            if (_heldDuringBackfill.Count < 100_000) return;
-            _backfill = "failed: " + _sourceReason; // do not hold live data forever
+            // REST refused: try again on the next tick while live updates keep waiting, but not forever.
+            if (_heldDuringBackfill.Count < MaxHeldDuringBackfill)
+            {
+                _backfill = "pending";
+                return;
+            }
+            _backfill = "failed: " + _sourceReason;
         }
         else
         {
-            _backfill = fetch.Complete ? "done" : "done (partial: " + string.Join("; ", fetch.Warnings) + ")";
             await ApplyAndForwardAsync(fetch.Candles);
+            _backfill = "done"; // an incomplete answer leaves gaps that the refresh repairs; the warnings are in SourceReason
         }
-        if (!_backfill.StartsWith("done", StringComparison.Ordinal) && !_backfill.StartsWith("unavailable", StringComparison.Ordinal) && !_backfill.StartsWith("failed", StringComparison.Ordinal)) return;
-        if (_backfill.StartsWith("done", StringComparison.Ordinal)) _backfill = "done";
         var held = _heldDuringBackfill.ToArray();
         _heldDuringBackfill.Clear();
         await ApplyAndForwardAsync(held);
