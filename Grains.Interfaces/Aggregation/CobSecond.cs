@@ -50,7 +50,7 @@ public sealed record CobSecond
     [Id(3)] public long BookUpdateId { get; init; }
     [Id(4)] public long Mid { get; init; }
     [Id(5)] public long BucketSize { get; init; }
-    /// <summary>Prices covered: [mid - range, mid + range], widened to whole buckets.</summary>
+    /// <summary>Prices covered: [<see cref="RangeLow"/>, <see cref="RangeHigh"/>) — mid ± range widened to whole buckets of the absolute grid (high exclusive).</summary>
     [Id(6)] public long RangeLow { get; init; }
     [Id(7)] public long RangeHigh { get; init; }
     /// <summary>Buckets from <see cref="RangeLow"/> up, ascending price, one per bucket of the range (empty ones included).</summary>
