@@ -27,6 +27,9 @@ internal sealed class BookSeconds
     private readonly TickBuffer _ticks;
     private readonly HeatmapCache _heatmaps = new();
     private readonly SortedDictionary<long, TradeFlowAccumulator> _flows = [];
+    // Seconds aggregated at their boundary (the book as it stood) but not yet committed: trades travel on their
+    // own stream and may arrive a little after the next second's first diff, so the flow is added at commit.
+    private readonly Queue<CobSecond> _pending = new();
     private CobOptions? _resolverSource;
     private BucketConfigResolver _resolver = new();
     private long _current = -1;
@@ -58,6 +61,7 @@ internal sealed class BookSeconds
         _ticks.Add(diff);
         NoteExchangeTime(diff.EventTime);
         CloseUpTo(SecondOf(diff.EventTime));
+        CommitUpTo(diff.EventTime);
     }
 
     public void OnTrade(TradeEvent trade)
@@ -65,13 +69,15 @@ internal sealed class BookSeconds
         _ticks.Add(trade);
         NoteExchangeTime(trade.EventTime);
         var second = SecondOf(trade.TradeTime);
-        if (_current >= 0 && second < _current)
+        var firstOpen = _pending.Count > 0 ? _pending.Peek().Time : _current;
+        if (firstOpen >= 0 && second < firstOpen)
         {
             LateTrades++;
             return;
         }
         if (!_flows.TryGetValue(second, out var flow)) _flows[second] = flow = new TradeFlowAccumulator();
         flow.Add(trade);
+        CommitUpTo(trade.EventTime);
     }
 
     /// <summary>Closes seconds that ended (plus a grace) by exchange time, extrapolated with local time since the last event: quiet seconds still close.</summary>
@@ -80,6 +86,19 @@ internal sealed class BookSeconds
         if (_lastEventTimestamp == 0) return;
         var exchangeNow = _lastEventTime + (long)_time.GetElapsedTime(_lastEventTimestamp).TotalMilliseconds;
         CloseUpTo(SecondOf(exchangeNow - (long)_options.CurrentValue.SecondGrace.TotalMilliseconds));
+        CommitUpTo(exchangeNow);
+    }
+
+    /// <summary>Commits pending seconds whose grace has passed by <paramref name="exchangeNow"/>: their trade flow is complete.</summary>
+    private void CommitUpTo(long exchangeNow)
+    {
+        var grace = (long)_options.CurrentValue.SecondGrace.TotalMilliseconds;
+        while (_pending.Count > 0 && _pending.Peek().Time + 1000 + grace <= exchangeNow)
+        {
+            var second = _pending.Dequeue();
+            _history.Add(_averager.Apply(second with { Flow = TakeFlow(second.Time) }));
+            _heatmaps.OnSecond(second.Time);
+        }
     }
 
     public Heatmap Heatmap(int seconds, HeatmapMetric metric) => _heatmaps.GetOrBuild(new HistoryList(_history), seconds, metric);
@@ -87,12 +106,12 @@ internal sealed class BookSeconds
     public TickRange Ticks(long from, long to, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        var events = new List<MarketEvent>();
-        _ticks.Query(AsTime(from), AsTime(to), events);
+        var events = new List<MarketEvent>(Math.Min(max, 4096));
+        var matched = _ticks.Query(AsTime(from), AsTime(to), events, max);
         return new TickRange
         {
-            Ticks = [.. events.Take(max)],
-            Truncated = events.Count > max,
+            Ticks = [.. events],
+            Truncated = matched > max,
             Held = _ticks.Count,
             Overflowed = _ticks.Overflowed,
             OldestTime = _ticks.OldestReceivedAt is { } oldest ? (long)(oldest - DateTime.UnixEpoch).TotalMilliseconds : 0,
@@ -129,28 +148,27 @@ internal sealed class BookSeconds
         }
     }
 
+    /// <summary>Aggregates the book as it stands for <paramref name="second"/>; the trade flow joins at commit.</summary>
     private void Emit(long second)
     {
-        var flow = TakeFlow(second);
         CobSecond aggregate;
         if (_sync.Status != BookStatus.Synced)
         {
-            aggregate = BookAggregator.Gap(second, $"book {_sync.Status.ToString().ToLowerInvariant()}: {_sync.StatusReason}", flow);
+            aggregate = BookAggregator.Gap(second, $"book {_sync.Status.ToString().ToLowerInvariant()}: {_sync.StatusReason}", default);
         }
         else if (!_sync.Book.TryGetBestBid(out var bid) || !_sync.Book.TryGetBestAsk(out var ask))
         {
-            aggregate = BookAggregator.Gap(second, "book has an empty side", flow);
+            aggregate = BookAggregator.Gap(second, "book has an empty side", default);
         }
         else if (!Resolver().TryResolve(_symbol, (bid.Price + ask.Price) / 2, out var config))
         {
-            aggregate = BookAggregator.Gap(second, $"no bucket configuration for {_symbol}", flow);
+            aggregate = BookAggregator.Gap(second, $"no bucket configuration for {_symbol}", default);
         }
         else
         {
-            aggregate = _aggregator.Aggregate(second, _sync.Book, config, flow, _sync.Book.LastUpdateId);
+            aggregate = _aggregator.Aggregate(second, _sync.Book, config, default, _sync.Book.LastUpdateId);
         }
-        _history.Add(_averager.Apply(aggregate));
-        _heatmaps.OnSecond(second);
+        _pending.Enqueue(aggregate);
     }
 
     private TradeFlow TakeFlow(long second)
@@ -171,13 +189,22 @@ internal sealed class BookSeconds
     private BucketConfigResolver Resolver()
     {
         var options = _options.CurrentValue;
-        if (!ReferenceEquals(options, _resolverSource))
+        if (ReferenceEquals(options, _resolverSource)) return _resolver;
+        _resolverSource = options; // a bad reload is reported once and then ignored until the next change
+        try
         {
-            _resolverSource = options;
             _resolver = new BucketConfigResolver(options.Buckets.Select(kv => KeyValuePair.Create(kv.Key.ToUpperInvariant(), kv.Value.ToConfig())));
+            ConfigError = null;
+        }
+        catch (ArgumentException ex)
+        {
+            ConfigError = $"Cob:Buckets ignored, the previous settings stay: {ex.Message}";
         }
         return _resolver;
     }
+
+    /// <summary>Why the latest bucket settings were refused, if they were (the grain logs it).</summary>
+    public string? ConfigError { get; private set; }
 
     /// <summary>The history as a list without copying, for the heatmap builder.</summary>
     private sealed class HistoryList(CobHistory history) : IReadOnlyList<CobSecond>

@@ -62,6 +62,12 @@ public sealed class CandleGrain : Grain, ICandleGrain
         if (_backfill is "pending" or "running")
         {
             _heldDuringBackfill.AddRange(candles);
+            if (_heldDuringBackfill.Count <= MaxHeldDuringBackfill) return;
+            // Whatever holds the backfill up, live data must not wait without bound.
+            _backfill = "failed: backfill did not complete while live candles piled up";
+            var held = _heldDuringBackfill.ToArray();
+            _heldDuringBackfill.Clear();
+            await ApplyAndForwardAsync(held);
             return;
         }
         await ApplyAndForwardAsync(candles);
@@ -119,11 +125,7 @@ public sealed class CandleGrain : Grain, ICandleGrain
                 var from = _series.LastClosed is { } last ? last.OpenTime + Timeframe.Milliseconds : nowOpen - _options.Capacity * Timeframe.Milliseconds;
                 if (from <= lastComplete) await FetchAndApplyAsync(from, lastComplete);
             }
-            if (_series.Gaps.Count > 0 && _backfill == "done")
-            {
-                var gap = _series.Gaps[0];
-                await FetchAndApplyAsync(gap.FromOpenTime, gap.ToOpenTime);
-            }
+            if (_series.Gaps.Count > 0 && _backfill == "done") await RepairOneGapAsync();
         }
         catch (Exception ex)
         {
@@ -169,6 +171,29 @@ public sealed class CandleGrain : Grain, ICandleGrain
         var held = _heldDuringBackfill.ToArray();
         _heldDuringBackfill.Clear();
         await ApplyAndForwardAsync(held);
+    }
+
+    /// <summary>Gaps REST could not fill (an exchange outage has no candles), with how often they were asked for.</summary>
+    private readonly Dictionary<long, int> _gapAttempts = [];
+    private const int MaxGapAttempts = 3;
+
+    /// <summary>Repairs the first gap not yet given up on; a gap REST cannot fill never blocks the ones after it.</summary>
+    private async Task RepairOneGapAsync()
+    {
+        if (_gapAttempts.Count > 4 * MaxGapAttempts * Math.Max(1, _series.Gaps.Count))
+        {
+            // Forget gaps that have left the cache, so the bookkeeping stays as small as the gap list.
+            var open = _series.Gaps.Select(g => g.FromOpenTime).ToHashSet();
+            foreach (var key in _gapAttempts.Keys.Where(k => !open.Contains(k)).ToList()) _gapAttempts.Remove(key);
+        }
+        foreach (var gap in _series.Gaps)
+        {
+            var attempts = _gapAttempts.GetValueOrDefault(gap.FromOpenTime);
+            if (attempts >= MaxGapAttempts) continue;
+            _gapAttempts[gap.FromOpenTime] = attempts + 1;
+            await FetchAndApplyAsync(gap.FromOpenTime, gap.ToOpenTime);
+            return;
+        }
     }
 
     private async Task FetchAndApplyAsync(long from, long to)

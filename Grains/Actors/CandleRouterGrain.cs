@@ -45,7 +45,7 @@ public sealed class CandleRouterGrain : Grain, ICandleRouterGrain, IStreamSubscr
         _instrument = Instrument.Parse(this.GetPrimaryKeyString());
         foreach (var timeframe in Timeframe.All)
         {
-            _builders[timeframe.Milliseconds] = new TradeCandleBuilder(timeframe);
+            _builders[timeframe.Milliseconds] = NewBuilder(timeframe);
             _pending[timeframe.Milliseconds] = [];
         }
         // Quiet intervals close on time, not only when the next trade arrives.
@@ -70,6 +70,8 @@ public sealed class CandleRouterGrain : Grain, ICandleRouterGrain, IStreamSubscr
                     break;
                 case KlineEvent kline:
                     _klineUpdates++;
+                    // The stream now speaks for this timeframe: whatever trades had started must never close into a candle.
+                    if (_builders[kline.Timeframe.Milliseconds].HasForming) _builders[kline.Timeframe.Milliseconds] = NewBuilder(kline.Timeframe);
                     _lastKlineTimestamp[kline.Timeframe.Milliseconds] = _time.GetTimestamp();
                     _pending[kline.Timeframe.Milliseconds].Add(kline.Candle);
                     break;
@@ -111,9 +113,14 @@ public sealed class CandleRouterGrain : Grain, ICandleRouterGrain, IStreamSubscr
         if (_lastTradeTimestamp == 0) return;
         var exchangeNow = _lastTradeTime + (long)_time.GetElapsedTime(_lastTradeTimestamp).TotalMilliseconds;
         foreach (var (interval, builder) in _builders)
-            if (builder.Advance(exchangeNow, out var closed)) _pending[interval].Add(closed);
+            if (!KlineStreamAlive(interval) && builder.Advance(exchangeNow, out var closed)) _pending[interval].Add(closed);
         await FlushAsync();
     }
+
+    /// <summary>Trades may arrive a little late (their own stream): a quiet interval closes only after this grace.</summary>
+    private const long CloseGraceMs = 250;
+
+    private static TradeCandleBuilder NewBuilder(Timeframe timeframe) => new(timeframe, CloseGraceMs);
 
     private async Task FlushAsync()
     {

@@ -72,8 +72,16 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         {
             // Trades feed the second's trade flow and the tick buffer; they never touch the book.
             if (_tradeSequence.Check(batch) == BatchOrder.Duplicate) return;
-            foreach (var e in batch.Events)
-                if (e is TradeEvent trade) _seconds.OnTrade(trade);
+            try
+            {
+                foreach (var e in batch.Events)
+                    if (e is TradeEvent trade) _seconds.OnTrade(trade);
+            }
+            catch (Exception ex)
+            {
+                // A bug in the aggregation must not cost the stream delivery; the book itself is untouched.
+                _logger.LogError(ex, "Per-second aggregation of {Instrument} failed on trades", _instrument);
+            }
             return;
         }
         switch (_sequence.Check(batch))
@@ -92,7 +100,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         {
             // Seconds close by exchange time: a diff of a later second first closes the seconds before it,
             // aggregating the book as it stood at their end.
-            if (e is DepthDiff d) _seconds.BeforeDiff(d);
+            if (e is DepthDiff d) SecondsBeforeDiff(d);
             var action = e switch
             {
                 DepthDiff diff => _sync.OnDiff(diff),
@@ -104,6 +112,26 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
                 await RequestSnapshotAsync(action.Reason ?? "snapshot needed");
         }
     }
+
+    /// <summary>Closes seconds before the diff is applied; a failure there must never keep the diff from the book.</summary>
+    private void SecondsBeforeDiff(DepthDiff diff)
+    {
+        try
+        {
+            _seconds.BeforeDiff(diff);
+            if (_seconds.ConfigError is { } error && error != _loggedConfigError)
+            {
+                _loggedConfigError = error;
+                _logger.LogWarning("{Instrument}: {Error}", _instrument, error);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Per-second aggregation of {Instrument} failed", _instrument);
+        }
+    }
+
+    private string? _loggedConfigError;
 
     private SyncAction OnSnapshot(DepthSnapshot snapshot)
     {
@@ -136,7 +164,8 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private async Task CheckAsync(CancellationToken cancellationToken)
     {
         var now = Now;
-        _seconds.Advance();
+        try { _seconds.Advance(); }
+        catch (Exception ex) { _logger.LogError(ex, "Per-second aggregation of {Instrument} failed", _instrument); }
         var silentFor = now - _lastHeard;
         if (_sync.Status == BookStatus.Synced && silentFor > _options.StaleAfter)
             _sync.MarkStale($"no data from the feed for {silentFor.TotalSeconds:F0} s");

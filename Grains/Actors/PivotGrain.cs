@@ -81,9 +81,18 @@ public sealed class PivotGrain(
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
         if (!_dirty) return;
-        state.State.Engine = _engine.Export();
-        await state.WriteStateAsync(cancellationToken);
+        // Cleared before the write: candles added while it awaits (the grain is reentrant) mark it dirty again.
         _dirty = false;
+        state.State.Engine = _engine.Export();
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            _dirty = true;
+            throw;
+        }
     }
 
     public Task EnsureStartedAsync()
@@ -128,7 +137,11 @@ public sealed class PivotGrain(
                 return;
             }
             _feed ??= await FeedGrains.ForInstrumentAsync(GrainFactory, _key.Instrument);
-            if (_feed is null) return;
+            if (_feed is null)
+            {
+                _failedSteps++;
+                return;
+            }
             var fetch = await _feed.FetchKlinesAsync(_key.Instrument.Symbol, Timeframe, _fillFrom, to);
             if (fetch.Source == "replay")
             {
@@ -137,6 +150,8 @@ public sealed class PivotGrain(
             }
             Add(fetch.Candles);
             _fetched += fetch.Candles.Length;
+            if (!fetch.Complete && fetch.NextOpenTime <= _fillFrom) _failedSteps++;
+            else _failedSteps = 0;
             _lastError = fetch.Warnings.Count > 0 ? string.Join("; ", fetch.Warnings) : null;
             // A complete answer moves past the range even when it was empty (an exchange outage); an incomplete
             // one resumes where it stopped, or retries the same range on the next step.
@@ -146,13 +161,25 @@ public sealed class PivotGrain(
         catch (Exception ex)
         {
             _lastError = ex.Message;
+            _failedSteps++;
             logger.LogWarning(ex, "Pivot window fill for {Key} failed; retrying", _key);
         }
         finally
         {
             _fetching = false;
         }
+        // REST that keeps refusing must not park live candles forever: give up the history, keep the present.
+        if (_fill == "running" && (_failedSteps >= MaxFailedFillSteps || _waiting.Count > MaxWaiting))
+        {
+            logger.LogWarning("Pivot window fill for {Key} gave up after {Steps} failed steps: {Error}", _key, _failedSteps, _lastError);
+            FinishFill($"failed: {_lastError ?? "no feed serves REST for this instrument"}");
+        }
     }
+
+    /// <summary>About two minutes of failed requests at the default spacing.</summary>
+    private const int MaxFailedFillSteps = 480;
+    private const int MaxWaiting = 200_000;
+    private int _failedSteps;
 
     private void FinishFill(string outcome)
     {

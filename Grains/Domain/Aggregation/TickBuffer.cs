@@ -132,12 +132,15 @@ public sealed class TickBuffer
     /// Decodes the events received in [<paramref name="from"/>, <paramref name="to"/>) into <paramref name="into"/>
     /// (as <see cref="DepthDiff"/> and <see cref="TradeEvent"/>, oldest first); returns how many.
     /// </summary>
-    public int Query(DateTime from, DateTime to, ICollection<MarketEvent> into)
+    public int Query(DateTime from, DateTime to, ICollection<MarketEvent> into) => Query(from, to, into, int.MaxValue);
+
+    /// <summary>As <see cref="Query(DateTime, DateTime, ICollection{MarketEvent})"/>, decoding at most <paramref name="max"/> events; returns how many matched in all.</summary>
+    public int Query(DateTime from, DateTime to, ICollection<MarketEvent> into, int max)
     {
         ArgumentNullException.ThrowIfNull(into);
         var first = LowerBound(from.Ticks);
         var end = LowerBound(to.Ticks);
-        for (var i = first; i < end; i++)
+        for (var i = first; i < end && i - first < max; i++)
         {
             var entry = _index[Slot(i)];
             into.Add(Decode(entry.Ticks, _data.AsSpan(entry.Offset)));
