@@ -53,8 +53,20 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         _sinkCounters = new FeedCounters(Time);
         // The engine publishes from its own threads, outside grain turns: use the silo's hosted client.
         _sink = new OrleansStreamSink(_client.GetStreamProvider(MarketStreams.Provider), FeedId, Kind, _sinkCounters, Time, Logger);
-        _feed = CreateFeed(_sink);
-        await _feed.StartAsync(_stopping.Token);
+        try
+        {
+            _feed = CreateFeed(_sink);
+            await _feed.StartAsync(_stopping.Token);
+        }
+        catch
+        {
+            // Bad options or a failed start: release the sink now; the caller (start-up service, reminder) retries.
+            if (_feed is not null) await _feed.DisposeAsync();
+            _feed = null;
+            await _sink.DisposeAsync();
+            _sink = null;
+            throw;
+        }
         await RegisterAsync();
 
         // Ingestion runs outside the grain's turns; this timer keeps the activation (and so the connections)
