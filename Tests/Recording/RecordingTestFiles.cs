@@ -47,6 +47,15 @@ internal sealed class RecordingTestFiles : IDisposable
         return null;
     }
 
+    /// <summary>A folder under ../shared/data (beside the repository), or null when it is absent.</summary>
+    public static string? SharedFolder(string relativePath)
+    {
+        var root = RepositoryRoot();
+        if (root is null) return null;
+        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", relativePath));
+        return System.IO.Directory.Exists(path) ? path : null;
+    }
+
     /// <summary>A file under ../shared/data (beside the repository), or null when it is absent.</summary>
     public static string? SharedData(string relativePath)
     {

@@ -115,14 +115,5 @@ public class HftbacktestBookReplayTests(ITestOutputHelper output)
     }
 
     /// <summary>../shared/data/hftbacktest next to the folder holding Orleans.sln, or null.</summary>
-    internal static string? FindHftbacktestFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var folder = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "hftbacktest"));
-            return Directory.Exists(folder) ? folder : null;
-        }
-        return null;
-    }
+    internal static string? FindHftbacktestFolder() => Recording.RecordingTestFiles.SharedFolder("hftbacktest");
 }

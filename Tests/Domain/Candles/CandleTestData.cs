@@ -10,16 +10,7 @@ namespace MarketData.Tests.Domain.Candles;
 internal static class CandleTestData
 {
     /// <summary>../shared/data/<paramref name="folder"/> next to the folder holding Orleans.sln, or null when absent.</summary>
-    public static string? FindSharedFolder(string folder)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var path = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", folder));
-            return Directory.Exists(path) ? path : null;
-        }
-        return null;
-    }
+    public static string? FindSharedFolder(string folder) => Recording.RecordingTestFiles.SharedFolder(folder);
 
     /// <summary>
     /// Rows of a data.binance.vision style kline CSV (no header, 12 columns; .gz or plain) as closed candles.
