@@ -37,6 +37,8 @@ public static class MarketStreams
     public const string BookTicker = "bookticker";
     public const string Ticker = "ticker";
     public const string Klines = "klines";
+    /// <summary>Periodic <see cref="Inputs.BaseDataInput"/> snapshots, keyed by instrument (for training-data collection).</summary>
+    public const string BaseInput = "base-input";
 
     /// <summary>The stream namespace for an event, or null for feed events (interruptions, heartbeats), which go to the depth stream: books are what they vouch for.</summary>
     public static string? NamespaceOf(MarketEvent e) => e switch
