@@ -4,6 +4,9 @@ using MarketData.Benchmarks;
 // `e2e-replay [FILE...]` runs the end-to-end replay through a real silo; anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "e2e-replay")
     return await EndToEndReplay.RunAsync(args[1..]);
+// `base-input [calls] [FILE...]` measures snapshot and feature-vector latency through a real silo.
+if (args.Length > 0 && args[0] == "base-input")
+    return await BaseInputLatency.RunAsync(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
 return 0;

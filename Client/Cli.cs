@@ -7,7 +7,8 @@ namespace MarketData.Client;
 
 /// <summary>
 /// The <c>marketdata</c> command line over <see cref="MarketDataClient"/>; it prints the same JSON documents as
-/// the HTTP API. Exit codes: 0 ok, 2 bad usage, 3 not found, 4 cannot reach the cluster.
+/// the HTTP API. Exit codes: 0 ok, 2 bad usage, 3 not found, 4 cannot reach the cluster, 5 data quality below the
+/// caller's minimum (the report is printed on stderr).
 /// </summary>
 public static class Cli
 {
@@ -16,8 +17,12 @@ public static class Cli
                marketdata candles <exchange:SYMBOL> <1s|1m|1h|1d> [--limit N] [--as-of MS]
                marketdata pivots <SYMBOL> [--timeframe 1s] [--levels 5] [--limit N] [--as-of MS] [--exchange binance]
                marketdata pivot-bounds <SYMBOL> [--timeframe 1s] [--exchange binance]
+               marketdata base-input <SYMBOL> [--min-quality 0.8] [--as-of MS] [--model NAME] [--exchange binance]
+               marketdata features <SYMBOL> [--min-quality 0.8] [--as-of MS] [--model NAME] [--exchange binance]
+               marketdata model-outputs <SYMBOL> [--model NAME] [--limit N] [--exchange binance]
                marketdata feeds                                              every feed's state and counters
         options: --gateway-port P (default 30000)  --service-id S  --cluster-id C  --verbose
+        exit codes: 0 ok, 2 bad usage, 3 not found, 4 cluster unreachable, 5 data quality below the minimum
         """;
 
     /// <param name="connect">How to reach the cluster; by default an Orleans client of its own (tests pass one over a test cluster).</param>
@@ -68,6 +73,25 @@ public static class Cli
         }
         switch (command.Verb)
         {
+            case "base-input":
+            {
+                var result = await client.GetBaseDataResultAsync(command.Instrument, command.Request);
+                if (result.Input is null) return await RefusedAsync(errors, command.Instrument, result.Quality);
+                return await PrintAsync(output, MarketDataJson.ToDocument(result.Input));
+            }
+            case "features":
+            {
+                var result = await client.GetFeatureResultAsync(command.Instrument, command.Request);
+                if (result.Vector is not { } vector) return await RefusedAsync(errors, command.Instrument, result.Quality);
+                return await PrintAsync(output, new MarketDataJson.FeatureVectorDocument(command.Instrument.Exchange, command.Instrument.Symbol,
+                    vector.LayoutVersion, vector.Timestamp, vector.Values, vector.Quality));
+            }
+            case "model-outputs":
+            {
+                var outputs = await client.GetModelOutputsAsync(command.Instrument, command.Request.Model, command.Count);
+                return await PrintAsync(output, new MarketDataJson.ModelOutputsDocument(command.Instrument.Exchange, command.Instrument.Symbol,
+                    command.Request.Model, outputs.Select(MarketDataJson.ToDocument).ToArray()));
+            }
             case "book":
                 return await PrintAsync(output, MarketDataJson.ToDocument(await client.GetBookAsync(command.Instrument, command.Count)));
             case "candles":
@@ -85,6 +109,12 @@ public static class Cli
         }
     }
 
+    private static async Task<int> RefusedAsync(TextWriter errors, Instrument instrument, Inputs.QualityReport quality)
+    {
+        await errors.WriteLineAsync(MarketDataJson.Serialize(MarketDataJson.Refused(instrument.Symbol, quality), indented: true));
+        return 5;
+    }
+
     private static async Task<int> PrintAsync<T>(TextWriter output, T document)
     {
         await output.WriteLineAsync(MarketDataJson.Serialize(document, indented: true));
@@ -93,6 +123,8 @@ public static class Cli
 
     internal sealed record Command(string Verb, Instrument Instrument, Timeframe Timeframe, int Count, int Levels, long? AsOf, MarketDataClientOptions Client)
     {
+        public Inputs.BaseDataRequest Request { get; init; } = new();
+
         public CandleSeriesKey Series => new(Instrument, Timeframe);
     }
 
@@ -103,7 +135,8 @@ public static class Cli
         int? depth = null, limit = null;
         var levels = 5;
         long? asOf = null;
-        string? timeframeText = null, exchange = null;
+        var minQuality = Inputs.BaseDataRequest.DefaultMinQuality;
+        string? timeframeText = null, exchange = null, model = null;
         var client = new MarketDataClientOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -125,6 +158,17 @@ public static class Cli
                 case "--as-of":
                     if (!long.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var t)) { error = "--as-of must be Unix milliseconds."; return false; }
                     asOf = t;
+                    break;
+                case "--min-quality":
+                    if (!double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out minQuality) || !(minQuality is >= 0 and <= 1))
+                    {
+                        error = "--min-quality must be a number from 0 to 1.";
+                        return false;
+                    }
+                    break;
+                case "--model":
+                    model = Value();
+                    if (!ModelOutputs.ModelOutputKey.IsValidModelName(model)) { error = ModelOutputs.ModelOutputKey.InvalidModelName(model); return false; }
                     break;
                 case "--timeframe": timeframeText = Value(); break;
                 case "--exchange": exchange = Value(); break;
@@ -163,15 +207,21 @@ public static class Cli
                 if (!Instrument.TryCreate(exchange ?? "binance", arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
                 if (timeframeText is not null && !Timeframe.TryParse(timeframeText, out timeframe)) { error = $"Unknown timeframe '{timeframeText}': expected one of 1s, 1m, 1h, 1d."; return false; }
                 break;
-            case "book" or "candles" or "pivots" or "pivot-bounds":
+            case "base-input" or "features" or "model-outputs" when arguments.Length == 1:
+                if (!Instrument.TryCreate(exchange ?? "binance", arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
+                break;
+            case "book" or "candles" or "pivots" or "pivot-bounds" or "base-input" or "features" or "model-outputs":
                 error = $"Wrong arguments for {verb}.";
                 return false;
             default:
                 error = verb is null ? "No command given." : $"Unknown command '{verb}'.";
                 return false;
         }
-        var count = verb == "book" ? depth ?? 100 : limit ?? 500;
-        command = new Command(verb, instrument, timeframe, count, levels, asOf, client);
+        var count = verb switch { "book" => depth ?? 100, "model-outputs" => limit ?? 100, _ => limit ?? 500 };
+        command = new Command(verb, instrument, timeframe, count, levels, asOf, client)
+        {
+            Request = new Inputs.BaseDataRequest { MinQuality = minQuality, AsOf = asOf, Model = model },
+        };
         error = "";
         return true;
     }

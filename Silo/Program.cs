@@ -30,6 +30,7 @@ builder.UseOrleans(silo =>
 });
 builder.Services.AddSingleton<ActiveFeeds>();
 builder.Services.AddHostedService<FeedStarter>();
+builder.Services.AddHostedService<SnapshotPublisherStarter>();
 
 var app = builder.Build();
 app.MapMarketDataApi();

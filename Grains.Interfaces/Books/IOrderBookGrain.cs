@@ -33,6 +33,14 @@ public interface IOrderBookGrain : IGrainWithStringKey
     [Alias("GetHeatmapPng")]
     Task<byte[]> GetHeatmapPngAsync(int seconds, Aggregation.HeatmapMetric metric);
 
+    /// <summary>
+    /// The book's part of a model snapshot, from one turn: status now, the latest aggregated second that ended by
+    /// <paramref name="asOf"/> (Unix ms; null for the latest), the minute's trade flow up to it, and a heatmap of
+    /// <paramref name="heatmapSeconds"/> seconds (1-1800) ending with it.
+    /// </summary>
+    [Alias("GetInputView")]
+    Task<BookInputView> GetInputViewAsync(long? asOf, int heatmapSeconds, Aggregation.HeatmapMetric metric);
+
     /// <summary>Raw book updates and trades received in [<paramref name="from"/>, <paramref name="to"/>) (local receive time, Unix ms), oldest first, at most <paramref name="max"/>.</summary>
     [Alias("GetTicks")]
     Task<TickRange> GetTicksAsync(long from, long to, int max);

@@ -15,7 +15,7 @@ namespace MarketData.Json;
 /// document. Prices and quantities are strings (exact decimals, as the exchange sends them); enums are
 /// lower-case words; times are ISO-8601 UTC.
 /// </summary>
-public static class MarketDataJson
+public static partial class MarketDataJson
 {
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 

@@ -13,11 +13,13 @@ public interface IModelOutputGrain : IGrainWithStringKey
     Task<ModelOutputReceipt> SubmitAsync(ModelOutput output);
 
     /// <summary>The latest <paramref name="limit"/> outputs, oldest first.</summary>
-    [Alias("GetHistory")]
+    [Alias("GetHistory"), Orleans.Concurrency.AlwaysInterleave]
     Task<IReadOnlyList<ModelOutput>> GetHistoryAsync(int limit);
 
-    [Alias("GetLatest")]
-    Task<ModelOutput?> GetLatestAsync();
+    /// <summary>The latest output; with <paramref name="asOf"/> (Unix ms) the latest whose time is not after it.</summary>
+    /// <remarks>Interleaves with a submit in flight: the index asks while the submit awaits the index.</remarks>
+    [Alias("GetLatest"), Orleans.Concurrency.AlwaysInterleave]
+    Task<ModelOutput?> GetLatestAsync(long? asOf = null);
 }
 
 /// <summary>The latest output of every model for one instrument (key <c>exchange:SYMBOL</c>): what cross-model feeding reads.</summary>
@@ -28,7 +30,10 @@ public interface IModelOutputIndexGrain : IGrainWithStringKey
     [Alias("Publish")]
     Task PublishAsync(ModelOutput output);
 
-    /// <summary>The latest output of every model, by model name, leaving out <paramref name="exceptModel"/> when given.</summary>
+    /// <summary>
+    /// The latest output of every model, ordered by model name, leaving out <paramref name="exceptModel"/> when given; with
+    /// <paramref name="asOf"/> (Unix ms) each model's latest output whose time is not after it (no look-ahead).
+    /// </summary>
     [Alias("GetLatest")]
-    Task<IReadOnlyList<ModelOutput>> GetLatestAsync(string? exceptModel = null);
+    Task<IReadOnlyList<ModelOutput>> GetLatestAsync(string? exceptModel = null, long? asOf = null);
 }

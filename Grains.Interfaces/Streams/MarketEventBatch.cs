@@ -37,7 +37,12 @@ public static class MarketStreams
     public const string BookTicker = "bookticker";
     public const string Ticker = "ticker";
     public const string Klines = "klines";
-    /// <summary>Periodic <see cref="Inputs.BaseDataInput"/> snapshots, keyed by instrument (for training-data collection).</summary>
+    /// <summary>
+    /// The provider of periodic <see cref="Inputs.BaseDataInput"/> snapshots. Apart from <see cref="Provider"/> because
+    /// its consumers subscribe explicitly (clients collecting training data), which needs a pub-sub store.
+    /// </summary>
+    public const string SnapshotProvider = "snapshots";
+    /// <summary>Namespace of the snapshot streams on <see cref="SnapshotProvider"/>, keyed by instrument.</summary>
     public const string BaseInput = "base-input";
 
     /// <summary>The stream namespace for an event, or null for feed events (interruptions, heartbeats), which go to the depth stream: books are what they vouch for.</summary>

@@ -4,6 +4,7 @@ using MarketData.Books;
 using MarketData.Domain.Aggregation;
 using MarketData.Domain.Books;
 using MarketData.Domain.Heatmap;
+using MarketData.Instruments;
 using MarketData.Streams;
 using Microsoft.Extensions.Options;
 
@@ -100,6 +101,49 @@ internal sealed class BookSeconds
             _heatmaps.OnSecond(second.Time);
         }
     }
+
+    /// <summary>
+    /// The aggregate of the latest second that ended by <paramref name="asOf"/> (Unix ms; null: the latest one), the trade
+    /// flow of the minute up to it and a heatmap of <paramref name="heatmapSeconds"/> seconds ending with it: all from one
+    /// turn, so they describe the same history.
+    /// </summary>
+    public (CobSecond? Aggregate, bool IsLatest, TradeFlow RecentFlow, int FlowSeconds, Heatmap? Heatmap) InputView(long? asOf, int heatmapSeconds, HeatmapMetric metric)
+    {
+        var index = asOf is { } t ? _history.LastAtOrBefore(t - 1000) : _history.Count - 1;
+        if (index < 0) return (null, false, default, 0, null);
+        var aggregate = _history.At(index);
+
+        long buy = 0, sell = 0, quote = 0;
+        int trades = 0, seconds = 0;
+        for (var i = index; i >= 0; i--)
+        {
+            var s = _history.At(i);
+            if (s.Time <= aggregate.Time - RecentFlowMs) break;
+            if (s.IsGap) continue;
+            seconds++;
+            buy += s.Flow.BuyVolume;
+            sell += s.Flow.SellVolume;
+            quote += s.Flow.QuoteVolume;
+            trades += s.Flow.TradeCount;
+        }
+        var vwap = buy + sell > 0 ? (long)((Int128)quote * FixedPoint.Scale / (buy + sell)) : 0;
+
+        var list = new HistoryList(_history);
+        Heatmap map;
+        if (index == _history.Count - 1)
+        {
+            map = _heatmaps.GetOrBuild(list, heatmapSeconds, metric);
+        }
+        else
+        {
+            var start = _history.FirstAtOrAfter(aggregate.Time - (heatmapSeconds - 1) * 1000L);
+            map = Domain.Heatmap.HeatmapBuilder.Build(list, start, index - start + 1, metric);
+        }
+        return (aggregate, index == _history.Count - 1, new TradeFlow(buy, sell, trades, vwap, quote), seconds, map);
+    }
+
+    /// <summary>The trade flow a model sees beside the last second: one minute.</summary>
+    public const long RecentFlowMs = 60_000;
 
     public Heatmap Heatmap(int seconds, HeatmapMetric metric) => _heatmaps.GetOrBuild(new HistoryList(_history), seconds, metric);
 

@@ -208,6 +208,39 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     public Task<byte[]> GetHeatmapPngAsync(int seconds, HeatmapMetric metric)
         => Task.FromResult(HeatmapPng.Render(_seconds.Heatmap(seconds, metric), title: _instrument.Symbol));
 
+    public Task<BookInputView> GetInputViewAsync(long? asOf, int heatmapSeconds, HeatmapMetric metric)
+    {
+        if (heatmapSeconds is < 1 or > 1800)
+            throw new ArgumentOutOfRangeException(nameof(heatmapSeconds), heatmapSeconds, "heatmapSeconds must be between 1 and 1800");
+        var (aggregate, isLatest, flow, flowSeconds, heatmap) = _seconds.InputView(asOf, heatmapSeconds, metric);
+        var view = new BookInputView
+        {
+            Status = _sync.Status,
+            StatusReason = _sync.StatusReason,
+            LastUpdateId = _sync.Book.LastUpdateId,
+            UpdatedAt = BookViews.EventTime(_sync.LastEventTime),
+            ReceivedAt = _sync.LastReceivedAt,
+            Aggregate = aggregate,
+            RecentFlow = flow,
+            RecentFlowSeconds = flowSeconds,
+            Heatmap = heatmap,
+        };
+        if (aggregate is not null && !isLatest)
+        {
+            // As of a past second the book is described as it stood then: what the aggregate of that second saw.
+            var end = DateTime.UnixEpoch.AddMilliseconds(aggregate.Time + 1000);
+            view = view with
+            {
+                Status = aggregate.IsGap ? BookStatus.Stale : BookStatus.Synced,
+                StatusReason = aggregate.IsGap ? $"as of {end:O}: {aggregate.GapReason}" : null,
+                LastUpdateId = aggregate.BookUpdateId,
+                UpdatedAt = end,
+                ReceivedAt = end,
+            };
+        }
+        return Task.FromResult(view);
+    }
+
     public Task<TickRange> GetTicksAsync(long from, long to, int max) => Task.FromResult(_seconds.Ticks(from, to, max));
 
     public Task<TopOfBook> GetTopOfBookAsync()

@@ -49,3 +49,41 @@ public sealed class FeedStarter(IGrainFactory grains, ActiveFeeds feeds, ILogger
         }
     }
 }
+
+/// <summary>
+/// Starts the periodic <c>base-input</c> snapshot streams when <c>BaseInput:PublishInterval</c> is set: for the
+/// configured symbols, or every symbol a feed of the primary exchange follows. It asks again every minute, which is
+/// idempotent and brings publishing back after a grain moved or a feed registered late.
+/// </summary>
+public sealed class SnapshotPublisherStarter(IGrainFactory grains, IOptionsMonitor<Actors.BaseInputOptions> options, ILogger<SnapshotPublisherStarter> logger)
+    : BackgroundService
+{
+    public static readonly TimeSpan RecheckEvery = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RecheckEvery);
+        do
+        {
+            var current = options.CurrentValue;
+            if (current.PublishInterval <= TimeSpan.Zero) continue;
+            try
+            {
+                foreach (var symbol in await SymbolsAsync(current))
+                    await grains.GetGrain<Inputs.IMarketDataGrain>(new Instruments.Instrument(current.Exchange, symbol).Key).EnsurePublishingAsync();
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Starting the snapshot streams failed; retrying in {Delay}", RecheckEvery);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task<IEnumerable<string>> SymbolsAsync(Actors.BaseInputOptions current)
+    {
+        if (current.PublishSymbols.Count > 0) return current.PublishSymbols.Select(s => s.Trim().ToUpperInvariant());
+        var feeds = await grains.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
+        return feeds.Where(f => f.Exchange == current.Exchange).SelectMany(f => f.Symbols).Distinct(StringComparer.Ordinal);
+    }
+}

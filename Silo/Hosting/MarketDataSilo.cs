@@ -1,4 +1,5 @@
 using MarketData.Actors;
+using MarketData.Domain.ModelOutputs;
 using MarketData.Exchanges.Binance;
 using MarketData.Exchanges.Fallback;
 using MarketData.Exchanges.Mexc;
@@ -34,7 +35,10 @@ public static class MarketDataSilo
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
                 b.ConfigurePartitioning(streams.Queues);
                 b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = streams.PollPeriod));
-            });
+            })
+            // Snapshot streams are subscribed to explicitly (by clients collecting training data): that needs pub-sub state.
+            .AddMemoryGrainStorage("PubSubStore")
+            .AddMemoryStreams(MarketStreams.SnapshotProvider);
         silo.Services.AddMarketDataServices(configuration);
         return silo;
     }
@@ -60,6 +64,10 @@ public static class MarketDataSilo
         services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
         services.AddOptions<CandleOptions>().Bind(configuration.GetSection(CandleOptions.Section));
         services.AddOptions<CobOptions>().Bind(configuration.GetSection(CobOptions.Section));
+        services.AddOptions<BaseInputOptions>().Bind(configuration.GetSection(BaseInputOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BaseInputOptions>, BaseInputOptionsValidator>();
+        services.AddOptions<ModelOutputLimits>().Bind(configuration.GetSection(ModelOutputOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelOutputLimits>, ModelOutputLimitsValidator>();
         var recordDirectory = configuration["Record:Directory"];
         if (!string.IsNullOrWhiteSpace(recordDirectory))
         {
@@ -79,6 +87,20 @@ public sealed class MarketStreamOptions
 
     /// <summary>How often pulling agents poll the queues. Orleans' default of 100 ms would dominate latency.</summary>
     public TimeSpan PollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
+}
+
+/// <summary>Fails silo start-up with every problem in <c>BaseInput</c>.</summary>
+internal sealed class BaseInputOptionsValidator : IValidateOptions<BaseInputOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BaseInputOptions options)
+        => options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+}
+
+/// <summary>Fails silo start-up with the problem in <c>ModelOutputs</c>.</summary>
+internal sealed class ModelOutputLimitsValidator : IValidateOptions<ModelOutputLimits>
+{
+    public ValidateOptionsResult Validate(string? name, ModelOutputLimits options)
+        => options.Validate() is { } error ? ValidateOptionsResult.Fail($"{ModelOutputOptions.Section}: {error}") : ValidateOptionsResult.Success;
 }
 
 /// <summary>Fails silo start-up with every problem in <c>Feeds:Binance</c>, one sentence each.</summary>

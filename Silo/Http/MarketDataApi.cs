@@ -6,6 +6,7 @@ using MarketData.Pivots;
 using MarketData.Feeds;
 using MarketData.Instruments;
 using MarketData.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MarketData.Silo.Http;
 
@@ -16,6 +17,14 @@ namespace MarketData.Silo.Http;
 public static class MarketDataApi
 {
     public const int DefaultDepth = 100;
+
+    /// <summary>What the routes need besides an <see cref="IGrainFactory"/>, for a web host apart from the silo (tests, a front end).</summary>
+    public static IServiceCollection AddMarketDataApiServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<Actors.BaseInputOptions>().Bind(configuration.GetSection(Actors.BaseInputOptions.Section));
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapMarketDataApi(this IEndpointRouteBuilder app)
     {
@@ -29,6 +38,7 @@ public static class MarketDataApi
         api.MapGet("/price/{symbol}", GetPriceAsync);
         api.MapGet("/cob/{symbol}", GetCobAsync);
         api.MapGet("/heatmap/{symbol}", GetHeatmapAsync);
+        api.MapBaseInputApi();
         return app;
     }
 
@@ -164,19 +174,19 @@ public static class MarketDataApi
 
     public const string PrimaryExchange = "binance";
 
-    private static Task<bool> IsFollowedAsync(IGrainFactory grains, Instrument instrument)
+    internal static Task<bool> IsFollowedAsync(IGrainFactory grains, Instrument instrument)
         => grains.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(instrument.Exchange, instrument.Symbol);
 
-    private static IResult NotFollowed(Instrument instrument)
+    internal static IResult NotFollowed(Instrument instrument)
         => Error(StatusCodes.Status404NotFound, $"No feed follows {instrument}.", "GET /api/v1/feeds lists the followed symbols.");
 
-    private static bool TryInt(string? text, int fallback, int min, int max, out int value)
+    internal static bool TryInt(string? text, int fallback, int min, int max, out int value)
     {
         value = fallback;
         return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
     }
 
-    private static bool TryTime(string? text, out long? unixMs)
+    internal static bool TryTime(string? text, out long? unixMs)
     {
         unixMs = null;
         if (text is null) return true;
@@ -185,6 +195,6 @@ public static class MarketDataApi
         return true;
     }
 
-    private static IResult Error(int status, string message, string? detail = null)
+    internal static IResult Error(int status, string message, string? detail = null)
         => Results.Json(new MarketDataJson.ErrorDocument(message, detail), MarketDataJson.Options, statusCode: status);
 }

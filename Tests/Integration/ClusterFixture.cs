@@ -68,6 +68,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         web.WebHost.UseUrls("http://127.0.0.1:0");
         web.Logging.ClearProviders();
         web.Services.AddSingleton<IGrainFactory>(Cluster.Client);
+        web.Services.AddMarketDataApiServices(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         _api = web.Build();
         _api.MapMarketDataApi();
         await _api.StartAsync();

@@ -59,6 +59,12 @@ public sealed class CobHistory
     public CobSecond[] Last(int seconds) =>
         Latest is { } latest ? Query(latest.Time - (seconds - 1) * 1_000L, latest.Time + 1) : [];
 
+    /// <summary>Index of the last second held with Time &lt;= <paramref name="time"/>, or -1 when every second is later.</summary>
+    public int LastAtOrBefore(long time) => LowerBound(time == long.MaxValue ? time : time + 1) - 1;
+
+    /// <summary>Index of the first second held with Time &gt;= <paramref name="time"/> (<see cref="Count"/> when none).</summary>
+    public int FirstAtOrAfter(long time) => LowerBound(time);
+
     public void Clear()
     {
         Array.Clear(_ring);

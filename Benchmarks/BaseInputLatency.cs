@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using MarketData.Actors;
+using MarketData.Books;
+using MarketData.Client;
+using MarketData.Feeds;
+using MarketData.Inputs;
+using MarketData.Instruments;
+using MarketData.Silo.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MarketData.Benchmarks;
+
+/// <summary>
+/// BaseDataInput latency through a real silo fed by a replay: the assembly time inside the silo (the grain's own
+/// <c>marketdata.base_input.assembly</c> histogram) and the round trip from an Orleans client over loopback, for
+/// snapshots and feature vectors. Usage: <c>dotnet run -c Release --project Benchmarks -- base-input [calls] [FILE...]</c>
+/// (default: 5,000 calls; the hftbacktest spot files in ../shared/data, else the shipped sample).
+/// </summary>
+public static class BaseInputLatency
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var calls = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 5_000;
+        var files = args.Length > 1 ? args[1..] : ReplayFiles.Default();
+        if (files.Length == 0) { Console.Error.WriteLine("No replay files found."); return 2; }
+
+        var gateway = ReplayFiles.FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var settings = new Dictionary<string, string?> { ["Replay:Speed"] = "0", ["Books:StaleAfter"] = "01:00:00" };
+        for (var i = 0; i < files.Length; i++) settings[$"Replay:Files:{i}"] = files[i];
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(ReplayFiles.FreePort(), gateway, serviceId: "bench", clusterId: "bench");
+            silo.AddMarketDataProviders(builder.Configuration);
+        });
+        builder.Services.AddSingleton<ActiveFeeds>();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+        var replay = grains.GetGrain<IReplayFeedGrain>("replay");
+        await replay.EnsureStartedAsync();
+        while ((await replay.GetStatusAsync()).State != FeedState.Completed) await Task.Delay(100);
+        var instrument = new Instrument("binance", "BTCUSDT");
+        while (await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetLatestCobAsync() is null) await Task.Delay(100);
+        await Task.Delay(2_000); // the last seconds commit, candle grains settle
+
+        var inSilo = new List<double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrumentPublished, l) =>
+        {
+            if (instrumentPublished.Meter.Name == MarketDataMetrics.MeterName && instrumentPublished.Name == "marketdata.base_input.assembly")
+                l.EnableMeasurementEvents(instrumentPublished);
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => { lock (inSilo) inSilo.Add(value); });
+        listener.Start();
+
+        var request = new BaseDataRequest { MinQuality = 0 };
+        var market = grains.GetGrain<IMarketDataGrain>(instrument.Key);
+        var sample = (await market.GetBaseDataInputAsync(request)).Input!;
+        Console.WriteLine($"snapshot of {instrument}: candles 1s/1m/1h/1d/ref {sample.Candles1s.Candles.Count}/{sample.Candles1m.Candles.Count}/{sample.Candles1h.Candles.Count}/"
+            + $"{sample.Candles1d.Candles.Count}/{sample.Reference1s.Candles.Count}, pivots {sample.Pivots.Levels.Sum(l => l.Count)}, "
+            + $"heatmap {sample.Book.Heatmap?.Times.Length ?? 0}x{sample.Book.Heatmap?.PriceBuckets.Length ?? 0}, quality {sample.Quality.Score:F3}");
+
+        for (var i = 0; i < 500; i++) await market.GetBaseDataInputAsync(request); // warm up
+        lock (inSilo) inSilo.Clear();
+        var local = await TimeAsync(calls, () => market.GetBaseDataInputAsync(request));
+        double[] assembly;
+        lock (inSilo) assembly = [.. inSilo];
+        Report("assembly inside the silo (grain histogram)", assembly);
+        Report("snapshot, caller in the silo process", local);
+
+        var clientHost = Host.CreateApplicationBuilder();
+        clientHost.Logging.SetMinimumLevel(LogLevel.Warning);
+        clientHost.UseOrleansClient(client => client.UseLocalhostClustering(gateway, "bench", "bench"));
+        using var clientApp = clientHost.Build();
+        await clientApp.StartAsync();
+        var remote = new MarketDataClient(clientApp.Services.GetRequiredService<IClusterClient>());
+        for (var i = 0; i < 500; i++) await remote.GetBaseDataResultAsync(instrument, request);
+        var overLoopback = await TimeAsync(calls, () => remote.GetBaseDataResultAsync(instrument, request));
+        Report("snapshot, Orleans client over loopback", overLoopback);
+        for (var i = 0; i < 500; i++) await remote.GetFeatureResultAsync(instrument, request);
+        var features = await TimeAsync(calls, () => remote.GetFeatureResultAsync(instrument, request));
+        Report("feature vector, Orleans client over loopback", features);
+
+        await clientApp.StopAsync();
+        await host.StopAsync();
+        return 0;
+    }
+
+    private static async Task<double[]> TimeAsync<T>(int calls, Func<Task<T>> call)
+    {
+        var micros = new double[calls];
+        for (var i = 0; i < calls; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await call();
+            micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+        return micros;
+    }
+
+    private static void Report(string what, double[] micros)
+    {
+        if (micros.Length == 0) { Console.WriteLine($"{what}: no samples"); return; }
+        Array.Sort(micros);
+        double At(double q) => micros[Math.Min(micros.Length - 1, (int)(q * micros.Length))];
+        Console.WriteLine($"{what}: n={micros.Length:N0} median {At(0.5):F0} µs, p90 {At(0.9):F0} µs, p99 {At(0.99):F0} µs, max {micros[^1]:F0} µs");
+    }
+}
+
+/// <summary>Replay inputs and ports shared by the end-to-end runs.</summary>
+internal static class ReplayFiles
+{
+    /// <summary>The hftbacktest spot files in ../shared/data, else the shipped two-minute sample.</summary>
+    public static string[] Default()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
+            var data = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "hftbacktest"));
+            if (Directory.Exists(data)) return Directory.GetFiles(data, "binance-spot_*.gz").Order(StringComparer.Ordinal).ToArray();
+            var sample = Path.Combine(dir.FullName, "samples", "binance-spot-btcusdt-ethusdt-2m.rec.gz");
+            return File.Exists(sample) ? [sample] : [];
+        }
+        return [];
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
