@@ -40,7 +40,7 @@ public sealed class ModelOutputGrain : Grain, IModelOutputGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = ModelOutputKey.Parse(this.GetPrimaryKeyString());
-        _history = ModelOutputHistory.Import(_state.State.Outputs, _state.State.LastSequence, _limits);
+        _history = ModelOutputHistory.Import(_state.State.Outputs, _limits, _state.State.LastSequence);
         return Task.CompletedTask;
     }
 
@@ -61,13 +61,13 @@ public sealed class ModelOutputGrain : Grain, IModelOutputGrain
     public Task<IReadOnlyList<ModelOutput>> GetHistoryAsync(int limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        return Task.FromResult(_history.Latest(limit));
+        return Task.FromResult(_history.GetHistory(limit));
     }
 
     public Task<ModelOutput?> GetLatestAsync(long? asOf = null)
     {
         if (asOf is not { } t) return Task.FromResult(_history.Latest);
-        var all = _history.Latest(int.MaxValue);
+        var all = _history.GetHistory(int.MaxValue);
         for (var i = all.Count - 1; i >= 0; i--)
             if (all[i].Time <= t) return Task.FromResult<ModelOutput?>(all[i]);
         return Task.FromResult<ModelOutput?>(null);

@@ -66,7 +66,7 @@ public static class MarketDataSilo
         services.AddOptions<CobOptions>().Bind(configuration.GetSection(CobOptions.Section));
         services.AddOptions<BaseInputOptions>().Bind(configuration.GetSection(BaseInputOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BaseInputOptions>, BaseInputOptionsValidator>();
-        services.AddOptions<ModelOutputLimits>().Bind(configuration.GetSection(ModelOutputOptions.Section)).ValidateOnStart();
+        services.AddOptions<ModelOutputLimits>().Bind(configuration.GetSection(ModelOutputLimits.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelOutputLimits>, ModelOutputLimitsValidator>();
         var recordDirectory = configuration["Record:Directory"];
         if (!string.IsNullOrWhiteSpace(recordDirectory))
@@ -100,7 +100,7 @@ internal sealed class BaseInputOptionsValidator : IValidateOptions<BaseInputOpti
 internal sealed class ModelOutputLimitsValidator : IValidateOptions<ModelOutputLimits>
 {
     public ValidateOptionsResult Validate(string? name, ModelOutputLimits options)
-        => options.Validate() is { } error ? ValidateOptionsResult.Fail($"{ModelOutputOptions.Section}: {error}") : ValidateOptionsResult.Success;
+        => options.Validate() is { } error ? ValidateOptionsResult.Fail($"{ModelOutputLimits.SectionName}: {error}") : ValidateOptionsResult.Success;
 }
 
 /// <summary>Fails silo start-up with every problem in <c>Feeds:Binance</c>, one sentence each.</summary>

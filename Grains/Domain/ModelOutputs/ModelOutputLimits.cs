@@ -39,8 +39,11 @@ public sealed class ModelOutputLimits
     /// <summary>How far ahead of the grain's clock an output's time may be (clock skew between model host and silo). Default 5 s.</summary>
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How far back an output's time may be; older outputs are refused as stale. Default 7 days.</summary>
-    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
+    /// <summary>
+    /// How far back an output's time may be. Default 3,650 days: backtests write outputs for past times, so this only
+    /// catches unit mistakes (seconds for milliseconds lands in 1970).
+    /// </summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(3_650);
 
     /// <summary>
     /// The estimate (<see cref="ModelOutputHistory.EstimateBytes"/>) of the largest output these limits accept: every

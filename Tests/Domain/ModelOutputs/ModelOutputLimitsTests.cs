@@ -19,7 +19,7 @@ public sealed class ModelOutputLimitsTests
         Assert.Equal(1_024, limits.MaxMetadataValueLength);
         Assert.Equal(64, limits.MaxModelTypeLength);
         Assert.Equal(TimeSpan.FromSeconds(5), limits.MaxFutureSkew);
-        Assert.Equal(TimeSpan.FromDays(7), limits.MaxAge);
+        Assert.Equal(TimeSpan.FromDays(3_650), limits.MaxAge);
         // The largest accepted output (about 1.2 MB) fits the history many times over.
         Assert.InRange(limits.LargestOutputBytes(), 1_100_000, 1_300_000);
     }

@@ -137,7 +137,7 @@ public sealed class ModelOutputValidatorTests
     [Fact]
     public void Time_must_not_be_older_than_the_maximum_age()
     {
-        Single(Valid(Now - (8 * 86_400_000L)), "time 2024-02-22T12:00:00.000Z is 8.0 days old", "maximum age of 7.0 days", "MaxAge");
+        SingleOf(Check(Valid(Now - (8 * 86_400_000L)), limits: new ModelOutputLimits { MaxAge = TimeSpan.FromDays(7) }), "time 2024-02-22T12:00:00.000Z is 8.0 days old", "maximum age of 7.0 days", "MaxAge");
         SingleOf(Check(Valid(Now - 90_000), limits: new ModelOutputLimits { MaxAge = TimeSpan.FromMinutes(1) }), "is 1.5 min old", "maximum age of 1.0 min");
     }
 
