@@ -43,8 +43,8 @@ internal static class QualityText
 
     public static string Duration(TimeSpan value) => Duration((long)value.TotalMilliseconds);
 
-    /// <summary>A fixed-point price or volume as its decimal text.</summary>
-    public static string Price(long fixedPoint) => FixedPoint.ToText(fixedPoint);
+    /// <summary>A fixed-point price or volume as decimal text without trailing zeros (<c>3001.5</c>, not <c>3001.50000000</c>).</summary>
+    public static string Price(long fixedPoint) => FixedPoint.ToDecimal(fixedPoint).ToString("0.########", CultureInfo.InvariantCulture);
 
     /// <summary>A score or ratio with at most four decimals.</summary>
     public static string Ratio(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
