@@ -26,6 +26,8 @@ public static class ValidationRules
     public const string NotIncreasing = "timestamps-not-increasing";
     public const string NotAligned = "timestamps-not-aligned";
     public const string OhlcInconsistent = "ohlc-inconsistent";
+    /// <summary>A forming (not closed) candle among the frames: frames hold closed candles only.</summary>
+    public const string NotClosed = "candle-not-closed";
     public const string MissingFrames = "missing-frames";
     public const string Stale = "stale";
     public const string BookNotSynced = "book-not-synced";
