@@ -66,6 +66,8 @@ public sealed class BaseInputOptions
         foreach (var (name, value) in new[] { ("Frames1s", Frames1s), ("Frames1m", Frames1m), ("Frames1h", Frames1h), ("Frames1d", Frames1d), ("ReferenceFrames1s", ReferenceFrames1s) })
             if (value is < 1 or > 1_500) errors.Add($"BaseInput:{name} must be 1..1500 (the candle cache holds 1,500), not {value}.");
         if (!Instruments.Instrument.TryCreate(Exchange, ReferenceSymbol, out _, out var error)) errors.Add($"BaseInput:Exchange/ReferenceSymbol: {error}");
+        foreach (var symbol in PublishSymbols)
+            if (!Instruments.Instrument.TryCreate(Exchange, symbol, out _, out var symbolError)) errors.Add($"BaseInput:PublishSymbols: {symbolError}");
         if (!Timeframe.TryParse(PivotTimeframe, out _)) errors.Add($"BaseInput:PivotTimeframe must be 1s, 1m, 1h or 1d, not '{PivotTimeframe}'.");
         if (PivotsPerLevel is < 1 or > 10_000) errors.Add($"BaseInput:PivotsPerLevel must be 1..10000, not {PivotsPerLevel}.");
         if (HeatmapSeconds is < 1 or > 1_800) errors.Add($"BaseInput:HeatmapSeconds must be 1..1800, not {HeatmapSeconds}.");

@@ -33,6 +33,7 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
     private readonly ILogger<MarketDataGrain> _logger;
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<BaseInputOptions> _options;
+    private readonly FeatureVectorBuilder _features = new();
     private Instrument _instrument;
     private (string Symbol, bool Followed, long CheckedAt)? _reference;
     private IGrainTimer? _publisher;
@@ -63,7 +64,7 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
         if (!report.Accepted) return new FeatureResult { Quality = report };
         var options = _options.CurrentValue;
         var layout = FeatureLayouts.Create(input.Requirements, options.BucketSlots);
-        var values = FeatureVectorBuilder.Build(input with { Quality = report }, layout);
+        var values = _features.Build(input with { Quality = report }, layout);
         return new FeatureResult
         {
             Vector = new FeatureVector { LayoutVersion = layout.Version, Timestamp = input.Timestamp, Values = values, Quality = report },

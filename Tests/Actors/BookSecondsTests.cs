@@ -82,4 +82,39 @@ public class BookSecondsTests
         Assert.Equal([1_000L, 2_000L], history.Select(c => c.Time));
         Assert.All(history, c => { Assert.True(c.IsGap); Assert.StartsWith("book syncing", c.GapReason, StringComparison.Ordinal); });
     }
+
+    [Fact]
+    public void The_input_view_picks_the_latest_second_ended_by_as_of_and_sums_the_minute_up_to_it()
+    {
+        var (seconds, sync, _) = Synced();
+        long id = 11;
+        // Seconds 9 to 20 with one trade each; each diff closes the seconds before it.
+        for (var t = 9_100L; t <= 21_100; t += 1_000)
+        {
+            seconds.OnTrade(Trade(id, t + 100));
+            seconds.BeforeDiff(Diff(id, t)); sync.OnDiff(Diff(id, t));
+            id++;
+        }
+        seconds.BeforeDiff(Diff(id, 23_000)); sync.OnDiff(Diff(id, 23_000)); // commits up to second 21
+
+        var latest = seconds.InputView(null, 5, MarketData.Aggregation.HeatmapMetric.Total);
+        Assert.True(latest.IsLatest);
+        Assert.Equal(seconds.Latest, latest.Aggregate);
+
+        // As of 15.5 s: second 14 is the last that ended (second 15 is still open then).
+        var past = seconds.InputView(15_500, 3, MarketData.Aggregation.HeatmapMetric.Total);
+        Assert.False(past.IsLatest);
+        Assert.Equal(14_000, past.Aggregate!.Time);
+        Assert.Equal([12_000L, 13_000, 14_000], past.Heatmap!.Times);
+        // Seconds 9..14 hold one trade of 2 each (the first trade arrived before second 9 opened: second 9 has it too).
+        var expectedTrades = seconds.History(0, 14_000).Sum(s => s.Flow.TradeCount);
+        Assert.Equal(expectedTrades, past.RecentFlow.TradeCount);
+        Assert.Equal(expectedTrades * FixedPoint.FromDecimal(2), past.RecentFlow.BuyVolume + past.RecentFlow.SellVolume);
+        Assert.Equal(FixedPoint.FromDecimal(100.5m), past.RecentFlow.Vwap);
+
+        // Before the first second ended there is nothing.
+        var before = seconds.InputView(9_999, 3, MarketData.Aggregation.HeatmapMetric.Total);
+        Assert.Null(before.Aggregate);
+        Assert.Null(before.Heatmap);
+    }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using MarketData.Client;
 
 namespace MarketData.Tests.Integration;
+#pragma warning disable CA1861 // request bodies written inline read best
 
 /// <summary>The model-facing HTTP routes and CLI commands over a cluster fed live by the fake exchange.</summary>
 [Collection(ClusterCollection.Name)]

@@ -18,6 +18,7 @@ using MarketData.Tests.Recording;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Streams;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 
@@ -166,7 +167,7 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
         var layout = await client.GetFeatureLayoutAsync("ETHUSDT");
         Assert.Equal(layout.Version, vector.LayoutVersion);
         Assert.Equal(layout.Length, vector.Values.Length);
-        Assert.Equal(FeatureVectorBuilder.Build(input, layout), vector.Values);
+        Assert.Equal(new FeatureVectorBuilder().Build(input, layout), vector.Values);
         Assert.All(vector.Values, v => Assert.True(float.IsFinite(v)));
     }
 
@@ -225,9 +226,14 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
         Assert.Empty(past.ModelOutputs);
 
         // Deactivating the grains loses nothing: state comes back from storage.
-        var grains = fixture.Cluster!.Client;
-        await grains.GetGrain<IModelOutputGrain>(new ModelOutputKey(new Instrument("binance", "BTCUSDT"), "cnn-a").Key).Cast<IGrainManagementExtension>().DeactivateOnIdle();
-        await grains.GetGrain<IModelOutputIndexGrain>("binance:BTCUSDT").Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var cluster = fixture.Cluster!;
+        var outputGrain = cluster.Client.GetGrain<IModelOutputGrain>(new ModelOutputKey(new Instrument("binance", "BTCUSDT"), "cnn-a").Key);
+        var indexGrain = cluster.Client.GetGrain<IModelOutputIndexGrain>("binance:BTCUSDT");
+        foreach (var grain in new IGrainWithStringKey[] { outputGrain, indexGrain })
+        {
+            await cluster.DeactivateAsync(grain);
+            await cluster.WaitForDeactivationAsync(grain);
+        }
         await Eventually.WaitAsync(() => client.GetModelOutputsAsync("BTCUSDT", "cnn-a", 100), h => h.SequenceEqual(history), "history after reactivation");
         var next = await client.SubmitModelOutputAsync("BTCUSDT", Output("cnn-a", now, 0.7));
         Assert.Equal(8, next.Sequence);
@@ -303,7 +309,8 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
             if (sync.Status == BookStatus.Synced && sync.Book.LastUpdateId == updateId) break;
         }
         Assert.Equal(updateId, sync.Book.LastUpdateId);
-        Assert.True(sync.Book.TryGetBestBid(out var bid) && sync.Book.TryGetBestAsk(out var ask));
+        Assert.True(sync.Book.TryGetBestBid(out var bid));
+        Assert.True(sync.Book.TryGetBestAsk(out var ask));
         Assert.True(new BucketConfigResolver().TryResolve(symbol, (bid.Price + ask.Price) / 2, out var config));
         return new BookAggregator().Aggregate(second, sync.Book, config, default, updateId);
     }

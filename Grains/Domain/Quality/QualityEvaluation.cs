@@ -426,7 +426,7 @@ internal sealed class QualityEvaluation
         EndSeries();
     }
 
-    private void EvaluateModelOutputs(IReadOnlyList<ModelOutputs.ModelOutput> outputs)
+    private void EvaluateModelOutputs(IReadOnlyList<global::MarketData.ModelOutputs.ModelOutput> outputs)
     {
         BeginSeries("modelOutputs");
         for (var i = 0; i < outputs.Count; i++)
