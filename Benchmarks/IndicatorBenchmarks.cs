@@ -10,6 +10,11 @@ namespace MarketData.Benchmarks;
 /// <see cref="Count"/> closed 1m candles (seeded random walk around 60,000 USDT in 0.01 ticks). A BaseDataInput
 /// snapshot calls it about five times (one per timeframe plus the reference symbol) with 300 candles, so the budget
 /// is a few microseconds each; 1,500 (a full cache) takes the rented-buffer path instead of the stack.
+/// <para>
+/// Measured (ShortRun, AMD EPYC 2.6 GHz VM, 2 cores shared, load average 8-13): 300 candles 3.1 µs, 1,500 candles
+/// 15-16 µs, 272 B allocated (the returned IndicatorSet) in both. Per pass at 300 (same conditions, before the EMA
+/// reuse): convert 0.33 µs, EMA 0.39, RSI 0.44, MACD 0.45, ATR 0.47, VWAP 0.30.
+/// </para>
 /// </summary>
 [MemoryDiagnoser]
 public class IndicatorBenchmarks
