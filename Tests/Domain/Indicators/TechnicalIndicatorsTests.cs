@@ -113,6 +113,19 @@ public class TechnicalIndicatorsTests
     }
 
     [Fact]
+    public void Macd_exposes_its_emas_bit_for_bit()
+    {
+        var closes = Closes(RandomWalk(300, seed: 4));
+        var m = TechnicalIndicators.Macd(closes, 12, 26, 9);
+        Assert.Equal(TechnicalIndicators.Ema(closes, 12), m.FastEma);
+        Assert.Equal(TechnicalIndicators.Ema(closes, 26), m.SlowEma);
+        Assert.Equal(m.FastEma - m.SlowEma, m.Line);
+        var early = TechnicalIndicators.Macd(closes.AsSpan(0, 25), 12, 26, 9);
+        Assert.Null(early.FastEma); // null with the line, although EMA(12) of 25 closes exists
+        Assert.Null(early.SlowEma);
+    }
+
+    [Fact]
     public void Macd_signal_one_equals_the_line()
     {
         var m = TechnicalIndicators.Macd([2, 4, 6, 5, 7], 2, 3, 1);
