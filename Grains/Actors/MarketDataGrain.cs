@@ -25,7 +25,10 @@ namespace MarketData.Actors;
 [Reentrant]
 public sealed class MarketDataGrain : Grain, IMarketDataGrain
 {
+    // A followed reference rarely stops being followed; an unfollowed one may be followed any moment (a replay
+    // registers symbols as it meets them), so a "no" is trusted for a second only.
     private static readonly TimeSpan FollowedCacheFor = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan NotFollowedCacheFor = TimeSpan.FromSeconds(1);
 
     /// <summary>Williams levels in a snapshot: all five.</summary>
     public const int PivotLevels = 5;
@@ -187,7 +190,8 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
     {
         if (symbol == _instrument.Symbol) return true;
         var now = _time.GetTimestamp();
-        if (_reference is { } known && known.Symbol == symbol && _time.GetElapsedTime(known.CheckedAt) < FollowedCacheFor) return known.Followed;
+        if (_reference is { } known && known.Symbol == symbol
+            && _time.GetElapsedTime(known.CheckedAt) < (known.Followed ? FollowedCacheFor : NotFollowedCacheFor)) return known.Followed;
         var followed = await GrainFactory.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(_instrument.Exchange, symbol);
         _reference = (symbol, followed, now);
         return followed;
