@@ -459,8 +459,8 @@ internal sealed class QualityEvaluation
             _ => $"second {Time(time)} ended {Time(time + 1_000)}",
         };
         // Warning while the source still scores something (within the decay band), Error once its freshness is 0.
-        var zeroAt = (long)(allowanceMs * _staleFactor);
-        var severity = ageMs >= zeroAt ? ProblemSeverity.Error : ProblemSeverity.Warning;
+        var zeroAt = (long)Math.Ceiling(allowanceMs * _staleFactor);
+        var severity = QualityScorer.Freshness(ageMs, allowanceMs, _staleFactor) > 0 ? ProblemSeverity.Warning : ProblemSeverity.Error;
         if (Take(Rule.Stale, severity))
             Add(Rule.Stale, field, $"age at most {Duration(allowanceMs)} (freshness falls to 0 at {Duration(zeroAt)})",
                 $"age {Duration(ageMs)} ({what})", severity);
