@@ -118,7 +118,7 @@ internal sealed class QualityEvaluation
                 facts.Passing = CheckCandles(span, timeframe, field);
                 var last = span[^1];
                 facts.AgeMs = _timestamp - (last.CloseTime + 1);
-                CheckAge(field, facts.AgeMs, allowanceMs, $"last close {Time(last.CloseTime)}");
+                CheckAge(field, facts.AgeMs, allowanceMs, AgeOf.LastClose, last.CloseTime);
                 CheckListedGaps(frames.Gaps, span[0].OpenTime, last.OpenTime, field);
             }
             finally
@@ -135,23 +135,29 @@ internal sealed class QualityEvaluation
         var tf = timeframe.Milliseconds;
         var ts = _timestamp;
         var passing = 0;
-        var prev = new Previous { Index = -1 };
+        // The predecessor as plain locals (kept in registers); packed into a Previous only for the slow path.
+        var prevIndex = -1;
+        var prevOpen = 0L;
+        var prevAligned = false;
+        var prevSource = default(CandleSource);
         for (var i = 0; i < span.Length; i++)
         {
             ref readonly var c = ref span[i];
             // Fast path, the healthy candle: right after an aligned predecessor (so aligned itself), regular close,
             // closed, not after the snapshot, OHLC sane. Plain comparisons only; anything else takes the slow path.
-            if (prev.Aligned && c.OpenTime == prev.Open + tf && c.CloseTime == c.OpenTime + tf - 1
+            if (prevAligned && c.OpenTime == prevOpen + tf && c.CloseTime == c.OpenTime + tf - 1
                 && (c.Flags & CandleFlags.Closed) != 0 && c.CloseTime <= ts
                 && c.High >= c.Open && c.High >= c.Close && c.Low <= c.Open && c.Low <= c.Close && c.Low > 0 && c.Volume >= 0)
             {
                 passing++;
-                prev.Open = c.OpenTime;
-                prev.Index = i;
-                prev.Source = c.Source;
+                prevOpen = c.OpenTime;
+                prevIndex = i;
+                prevSource = c.Source;
                 continue;
             }
+            var prev = new Previous { Index = prevIndex, Open = prevOpen, Aligned = prevAligned, Source = prevSource };
             if (CheckCandle(in c, i, timeframe, field, ref prev)) passing++;
+            (prevIndex, prevOpen, prevAligned, prevSource) = (prev.Index, prev.Open, prev.Aligned, prev.Source);
         }
         return passing;
     }
@@ -315,7 +321,7 @@ internal sealed class QualityEvaluation
         else
         {
             BookAgeMs = _timestamp - UnixMs(last.Value);
-            CheckAge("book", BookAgeMs.Value, allowanceMs, $"last update {Time(last.Value)}");
+            CheckAge("book", BookAgeMs.Value, allowanceMs, AgeOf.LastUpdate, UnixMs(last.Value));
         }
         EndSeries();
     }
@@ -346,7 +352,7 @@ internal sealed class QualityEvaluation
             Add(Rule.AggregateGap, "aggregate", "an aggregated second",
                 $"gap second {Time(aggregate.Time)}: {aggregate.GapReason ?? "no reason given"}", ProblemSeverity.Error);
         AggregateAgeMs = _timestamp - end;
-        CheckAge("aggregate", AggregateAgeMs, allowanceMs, $"second {Time(aggregate.Time)} ended {Time(end)}");
+        CheckAge("aggregate", AggregateAgeMs, allowanceMs, AgeOf.Second, aggregate.Time);
 
         var consistent = true;
         // The aggregate must come from a book state the book had reached: a later update id means the parts were read apart.
@@ -440,12 +446,21 @@ internal sealed class QualityEvaluation
 
     // ---------------------------------------------------------------- freshness
 
-    private void CheckAge(string field, long ageMs, long allowanceMs, string what)
+    private enum AgeOf { LastClose, LastUpdate, Second }
+
+    /// <summary>Reports a source older than its allowance; <paramref name="time"/> is what its age is measured from (formatted only then).</summary>
+    private void CheckAge(string field, long ageMs, long allowanceMs, AgeOf kind, long time)
     {
         if (ageMs <= allowanceMs) return;
+        var what = kind switch
+        {
+            AgeOf.LastClose => $"last close {Time(time)}",
+            AgeOf.LastUpdate => $"last update {Time(time)}",
+            _ => $"second {Time(time)} ended {Time(time + 1_000)}",
+        };
         // Warning while the source still scores something (within the decay band), Error once its freshness is 0.
-        var zeroAt = (long)(allowanceMs * _staleFactor);
-        var severity = ageMs >= zeroAt ? ProblemSeverity.Error : ProblemSeverity.Warning;
+        var zeroAt = (long)Math.Ceiling(allowanceMs * _staleFactor);
+        var severity = QualityScorer.Freshness(ageMs, allowanceMs, _staleFactor) > 0 ? ProblemSeverity.Warning : ProblemSeverity.Error;
         if (Take(Rule.Stale, severity))
             Add(Rule.Stale, field, $"age at most {Duration(allowanceMs)} (freshness falls to 0 at {Duration(zeroAt)})",
                 $"age {Duration(ageMs)} ({what})", severity);

@@ -46,11 +46,11 @@ public static class QualityScorer
         ThrowIfInvalid(thresholds);
 
         var e = QualityEvaluation.Run(input, thresholds);
-        var completeness = Completeness(e);
-        var freshness = FreshnessComponent(e);
-        var consistency = Consistency(e);
-
         var weights = thresholds.CompletenessWeight + thresholds.FreshnessWeight + thresholds.ConsistencyWeight;
+        var completeness = Completeness(e, thresholds.CompletenessWeight / weights);
+        var freshness = FreshnessComponent(e, thresholds.FreshnessWeight / weights);
+        var consistency = Consistency(e, thresholds.ConsistencyWeight / weights);
+
         var uncapped = Math.Clamp(
             (thresholds.CompletenessWeight * completeness.Score + thresholds.FreshnessWeight * freshness.Score
              + thresholds.ConsistencyWeight * consistency.Score) / weights, 0, 1);
@@ -60,9 +60,9 @@ public static class QualityScorer
         {
             Score = score,
             Uncapped = uncapped,
-            Completeness = completeness with { Weight = thresholds.CompletenessWeight / weights },
-            Freshness = freshness with { Weight = thresholds.FreshnessWeight / weights },
-            Consistency = consistency with { Weight = thresholds.ConsistencyWeight / weights },
+            Completeness = completeness,
+            Freshness = freshness,
+            Consistency = consistency,
             Problems = e.Problems,
             MinimumRequired = minQuality,
             Accepted = score >= minQuality,
@@ -82,6 +82,11 @@ public static class QualityScorer
         return (zeroAt - ageMs) / (zeroAt - allowanceMs);
     }
 
+    [ThreadStatic] private static StringBuilder? t_builder;
+
+    /// <summary>A cleared builder reused by this thread: explanations are built one after the other, each turned into its string.</summary>
+    private static StringBuilder Builder() => (t_builder ??= new StringBuilder(256)).Clear();
+
     internal static void ThrowIfInvalid(QualityThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(thresholds);
@@ -89,21 +94,21 @@ public static class QualityScorer
         if (invalid is not null) throw new ArgumentException(invalid, nameof(thresholds));
     }
 
-    private static QualityComponent Completeness(QualityEvaluation e)
+    private static QualityComponent Completeness(QualityEvaluation e, double weight)
     {
-        var text = new StringBuilder(200);
+        var text = Builder();
         double sum = 0, weights = 0;
         for (var s = 0; s < e.Series.Length; s++)
         {
             ref readonly var series = ref e.Series[s];
-            var weight = s < 4 ? SeriesWeight : ReferenceWeight;
+            var partWeight = s < 4 ? SeriesWeight : ReferenceWeight;
             var part = series.Requested <= 0 ? 1 : Math.Min(1, (double)series.Count / series.Requested);
-            sum += weight * part;
-            weights += weight;
+            sum += partWeight * part;
+            weights += partWeight;
             if (s > 0) text.Append(", ");
-            text.Append(series.Name).Append(' ').Append(Int(series.Count)).Append('/').Append(Int(series.Requested));
-            if (part < 1) text.Append(" (").Append(Ratio(part)).Append(')');
-            if (weight != SeriesWeight) text.Append(" weight ").Append(Ratio(weight));
+            text.Append(series.Name).Append(' ').AppendInt(series.Count).Append('/').AppendInt(series.Requested);
+            if (part < 1) text.Append(" (").AppendRatio(part).Append(')');
+            if (partWeight != SeriesWeight) text.Append(" weight ").AppendRatio(partWeight);
         }
 
         var aggregate = e.AggregatePresent && !e.AggregateIsGap ? 1 : 0;
@@ -114,21 +119,24 @@ public static class QualityScorer
         var pivots = e.PivotPoints > 0 ? 1 : 0;
         sum += PivotsWeight * pivots;
         weights += PivotsWeight;
-        text.Append(", pivots ").Append(pivots == 1 ? Int(e.PivotPoints) + " points" : "empty (0)").Append(" weight ").Append(Ratio(PivotsWeight));
+        text.Append(", pivots ");
+        if (pivots == 1) text.AppendInt(e.PivotPoints).Append(" points");
+        else text.Append("empty (0)");
+        text.Append(" weight ").AppendRatio(PivotsWeight);
 
         var bounds = e.BoundsPresent ? 1 : 0;
         sum += BoundsWeight * bounds;
         weights += BoundsWeight;
-        text.Append(", bounds ").Append(bounds == 1 ? "present" : "missing (0)").Append(" weight ").Append(Ratio(BoundsWeight));
+        text.Append(", bounds ").Append(bounds == 1 ? "present" : "missing (0)").Append(" weight ").AppendRatio(BoundsWeight);
 
         var score = sum / weights;
-        text.Append(": ").Append(Ratio(sum)).Append(" of ").Append(Ratio(weights)).Append(" = ").Append(Ratio(score)).Append('.');
-        return new QualityComponent { Name = "completeness", Score = score, Explanation = text.ToString() };
+        text.Append(": ").AppendRatio(sum).Append(" of ").AppendRatio(weights).Append(" = ").AppendRatio(score).Append('.');
+        return new QualityComponent { Name = "completeness", Score = score, Weight = weight, Explanation = text.ToString() };
     }
 
-    private static QualityComponent FreshnessComponent(QualityEvaluation e)
+    private static QualityComponent FreshnessComponent(QualityEvaluation e, double weight)
     {
-        var text = new StringBuilder(200);
+        var text = Builder();
         double sum = 0;
         var sources = 0;
 
@@ -152,21 +160,30 @@ public static class QualityScorer
         }
 
         var score = sum / sources;
-        text.Append(": mean of ").Append(Int(sources)).Append(" = ").Append(Ratio(score)).Append('.');
-        return new QualityComponent { Name = "freshness", Score = score, Explanation = text.ToString() };
+        text.Append(": mean of ").AppendInt(sources).Append(" = ").AppendRatio(score).Append('.');
+        return new QualityComponent { Name = "freshness", Score = score, Weight = weight, Explanation = text.ToString() };
     }
 
     private static double Source(StringBuilder text, long ageMs, long allowanceMs, double staleFactor)
     {
         var value = Freshness(ageMs, allowanceMs, staleFactor);
-        text.Append(Duration(Math.Max(0, ageMs))).Append(" old");
-        if (value < 1) text.Append(" (").Append(Ratio(value)).Append(", allowed ").Append(Duration(allowanceMs)).Append(')');
+        text.AppendDuration(Math.Max(0, ageMs)).Append(" old");
+        if (value < 1) text.Append(" (").AppendRatio(value).Append(", allowed ").AppendDuration(allowanceMs).Append(')');
         return value;
     }
 
-    private static QualityComponent Consistency(QualityEvaluation e)
+    private static string BookStatusName(BookStatus status) => status switch
     {
-        var text = new StringBuilder(200);
+        BookStatus.Synced => nameof(BookStatus.Synced),
+        BookStatus.Stale => nameof(BookStatus.Stale),
+        BookStatus.Syncing => nameof(BookStatus.Syncing),
+        BookStatus.Resyncing => nameof(BookStatus.Resyncing),
+        _ => status.ToString(),
+    };
+
+    private static QualityComponent Consistency(QualityEvaluation e, double weight)
+    {
+        var text = Builder();
         text.Append("candles passing the checks: ");
         double sum = 0;
         var parts = 0;
@@ -183,8 +200,8 @@ public static class QualityScorer
                 text.Append("none (1)");
                 continue;
             }
-            text.Append(Int(series.Passing)).Append('/').Append(Int(series.Count));
-            if (part < 1) text.Append(" (").Append(Ratio(part)).Append(')');
+            text.AppendInt(series.Passing).Append('/').AppendInt(series.Count);
+            if (part < 1) text.Append(" (").AppendRatio(part).Append(')');
         }
 
         var book = e.BookStatus switch
@@ -195,7 +212,7 @@ public static class QualityScorer
         };
         sum += book;
         parts++;
-        text.Append("; book ").Append(e.BookStatus.ToString()).Append(" (").Append(Ratio(book)).Append(')');
+        text.Append("; book ").Append(BookStatusName(e.BookStatus)).Append(" (").AppendRatio(book).Append(')');
 
         var aggregate = e.AggregateConsistent ? 1 : 0;
         sum += aggregate;
@@ -204,7 +221,7 @@ public static class QualityScorer
             .Append(e.AggregateConsistent ? e.AggregatePresent ? "consistent (1)" : "none, nothing to contradict (1)" : "inconsistent (0)");
 
         var score = sum / parts;
-        text.Append(": mean of ").Append(Int(parts)).Append(" = ").Append(Ratio(score)).Append('.');
-        return new QualityComponent { Name = "consistency", Score = score, Explanation = text.ToString() };
+        text.Append(": mean of ").AppendInt(parts).Append(" = ").AppendRatio(score).Append('.');
+        return new QualityComponent { Name = "consistency", Score = score, Weight = weight, Explanation = text.ToString() };
     }
 }

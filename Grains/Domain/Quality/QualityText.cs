@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using MarketData.Instruments;
 
 namespace MarketData.Domain.Quality;
@@ -50,6 +51,22 @@ internal static class QualityText
     public static string Ratio(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 
     public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Appends <see cref="Ratio"/> without an intermediate string.</summary>
+    public static StringBuilder AppendRatio(this StringBuilder text, double value)
+        => text.Append(CultureInfo.InvariantCulture, $"{value:0.####}");
+
+    public static StringBuilder AppendInt(this StringBuilder text, long value)
+        => text.Append(CultureInfo.InvariantCulture, $"{value}");
+
+    /// <summary>Appends <see cref="Duration(long)"/>; the common sub-minute ages without an intermediate string.</summary>
+    public static StringBuilder AppendDuration(this StringBuilder text, long ms)
+        => ms switch
+        {
+            >= 0 and < 1_000 => text.Append(CultureInfo.InvariantCulture, $"{ms} ms"),
+            >= 1_000 and < 60_000 => text.Append(CultureInfo.InvariantCulture, $"{ms / 1_000.0:0.###} s"),
+            _ => text.Append(Duration(ms)),
+        };
 
     private static string Seconds(long ms) => (ms / 1_000.0).ToString("0.###", CultureInfo.InvariantCulture);
 }
