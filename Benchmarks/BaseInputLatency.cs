@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using MarketData.Actors;
 using MarketData.Books;
+using MarketData.Candles;
 using MarketData.Client;
 using MarketData.Feeds;
 using MarketData.Inputs;
@@ -51,7 +52,16 @@ public static class BaseInputLatency
         while ((await replay.GetStatusAsync()).State != FeedState.Completed) await Task.Delay(100);
         var instrument = new Instrument("binance", "BTCUSDT");
         while (await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetLatestCobAsync() is null) await Task.Delay(100);
-        await Task.Delay(2_000); // the last seconds commit, candle grains settle
+        // Candle grains hold replayed candles until their REST backfill (impossible in a replay) gives up.
+        var candles = grains.GetGrain<ICandleGrain>(new CandleSeriesKey(instrument, Timeframe.OneSecond).Key);
+        for (var waited = 0; waited < 600; waited++)
+        {
+            var view = await candles.GetCandlesAsync(10);
+            if (view.Candles.Count > 0 && view.Backfill is not ("pending" or "running")) break;
+            if (waited % 50 == 0) Console.WriteLine($"waiting for candles: {view.Candles.Count}, backfill {view.Backfill}");
+            await Task.Delay(100);
+        }
+        await Task.Delay(2_000); // the last seconds commit
 
         var inSilo = new List<double>();
         using var listener = new MeterListener();
