@@ -3,7 +3,7 @@ namespace MarketData.Inputs;
 /// <summary>
 /// Technical indicators over the closed candles of one series, as of its last candle. Prices are in quote units
 /// (doubles, not fixed point: indicators are floating-point by nature). A value is null while there are too few
-/// candles for its definition (see docs/base-input.md for every formula and its warm-up).
+/// candles for its definition (see docs/indicators.md for every formula and its warm-up).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("MarketData.IndicatorSet")]
 public sealed record IndicatorSet
