@@ -58,6 +58,12 @@ public static class Cli
                 await errors.WriteLineAsync($"The cluster did not answer: {ex.Message}");
                 return 4;
             }
+            catch (ArgumentException ex)
+            {
+                // The silo refused the arguments (e.g. an asOf in its future): a usage error, said plainly.
+                await errors.WriteLineAsync(MarketDataJson.Serialize(new MarketDataJson.ErrorDocument(ex.Message)));
+                return 2;
+            }
         }
     }
 
@@ -156,7 +162,7 @@ public static class Cli
                     if (!TryInt(Value(), 1, 5, out levels)) { error = "--levels must be an integer from 1 to 5."; return false; }
                     break;
                 case "--as-of":
-                    if (!long.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var t)) { error = "--as-of must be Unix milliseconds."; return false; }
+                    if (!long.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var t) || t <= 0) { error = "--as-of must be positive Unix milliseconds."; return false; }
                     asOf = t;
                     break;
                 case "--min-quality":

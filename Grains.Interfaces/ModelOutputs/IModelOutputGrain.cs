@@ -8,7 +8,10 @@ namespace MarketData.ModelOutputs;
 [Alias("MarketData.IModelOutputGrain")]
 public interface IModelOutputGrain : IGrainWithStringKey
 {
-    /// <summary>Validates and stores; a rejected output changes nothing and the receipt lists every reason.</summary>
+    /// <summary>
+    /// Validates and stores; a rejected output changes nothing and the receipt lists every reason. A repeat of the latest
+    /// output (same time and content, e.g. a retry after a lost answer) returns the original receipt instead of a copy.
+    /// </summary>
     [Alias("Submit")]
     Task<ModelOutputReceipt> SubmitAsync(ModelOutput output);
 
@@ -34,6 +37,7 @@ public interface IModelOutputIndexGrain : IGrainWithStringKey
     /// The latest output of every model, ordered by model name, leaving out <paramref name="exceptModel"/> when given; with
     /// <paramref name="asOf"/> (Unix ms) each model's latest output whose time is not after it (no look-ahead).
     /// </summary>
-    [Alias("GetLatest")]
+    /// <remarks>Interleaves: a snapshot must not wait behind a publish that awaits a storage write.</remarks>
+    [Alias("GetLatest"), Orleans.Concurrency.AlwaysInterleave]
     Task<IReadOnlyList<ModelOutput>> GetLatestAsync(string? exceptModel = null, long? asOf = null);
 }

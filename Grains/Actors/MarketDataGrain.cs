@@ -35,14 +35,14 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
 
     private readonly ILogger<MarketDataGrain> _logger;
     private readonly TimeProvider _time;
-    private readonly IOptionsMonitor<BaseInputOptions> _options;
+    private readonly LastValidOptions<BaseInputOptions> _options;
     private readonly FeatureVectorBuilder _features = new();
     private Instrument _instrument;
     private (string Symbol, bool Followed, long CheckedAt)? _reference;
     private IGrainTimer? _publisher;
     private bool _publishing;
 
-    public MarketDataGrain(ILogger<MarketDataGrain> logger, TimeProvider time, IOptionsMonitor<BaseInputOptions> options)
+    public MarketDataGrain(ILogger<MarketDataGrain> logger, TimeProvider time, LastValidOptions<BaseInputOptions> options)
     {
         _logger = logger;
         _time = time;
@@ -65,7 +65,7 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
     {
         var (input, report) = await AssembleAndScoreAsync(request);
         if (!report.Accepted) return new FeatureResult { Quality = report };
-        var options = _options.CurrentValue;
+        var options = _options.Value;
         var layout = FeatureLayouts.Create(input.Requirements, options.BucketSlots);
         var values = _features.Build(input with { Quality = report }, layout);
         return new FeatureResult
@@ -77,28 +77,33 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
 
     public Task<FeatureLayout> GetFeatureLayoutAsync()
     {
-        var options = _options.CurrentValue;
+        var options = _options.Value;
         return Task.FromResult(FeatureLayouts.Create(options.Requirements(), options.BucketSlots));
     }
 
-    private async Task<(BaseDataInput Input, QualityReport Report)> AssembleAndScoreAsync(BaseDataRequest request)
+    private async Task<(BaseDataInput Input, QualityReport Report)> AssembleAndScoreAsync(BaseDataRequest request, bool forStream = false)
     {
-        CheckRequest(request);
+        CheckRequest(request, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var started = Stopwatch.GetTimestamp();
-        var options = _options.CurrentValue;
+        var options = _options.Value;
         var input = await AssembleAsync(request, options);
         var report = QualityScorer.Score(input, request.MinQuality, options.Quality);
-        MarketDataMetrics.RecordAssembly(Stopwatch.GetElapsedTime(started), report.Accepted);
+        MarketDataMetrics.RecordAssembly(Stopwatch.GetElapsedTime(started), report.Accepted || forStream);
         return (input, report);
     }
 
-    private static void CheckRequest(BaseDataRequest request)
+    /// <summary>How far ahead of the silo's clock an <c>asOf</c> may lie (clock skew); later would not be reproducible.</summary>
+    public static readonly TimeSpan MaxAsOfSkew = TimeSpan.FromSeconds(5);
+
+    private static void CheckRequest(BaseDataRequest request, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!(request.MinQuality is >= 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(request), request.MinQuality, "minQuality must be a number from 0 to 1.");
         if (request.AsOf is <= 0)
             throw new ArgumentOutOfRangeException(nameof(request), request.AsOf, "asOf must be a positive Unix time in milliseconds.");
+        if (request.AsOf > nowMs + (long)MaxAsOfSkew.TotalMilliseconds)
+            throw new ArgumentOutOfRangeException(nameof(request), request.AsOf, "asOf must not lie in the future: the same request must always give the same snapshot.");
         if (request.Model is { } model && !ModelOutputKey.IsValidModelName(model))
             throw new ArgumentException(ModelOutputKey.InvalidModelName(model), nameof(request));
     }
@@ -110,17 +115,22 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
         var now = _time.GetUtcNow();
         var asOf = request.AsOf;
         var timestamp = asOf ?? now.ToUnixTimeMilliseconds();
+        // One rule for "known at T" across parts: a candle (or the candle confirming a pivot) closing at ms C is
+        // known from C + 1, as the aggregate of second S is known from S + 1000. Grains count "closed by X" as
+        // close time <= X, so they are asked for T - 1.
+        long? closedBy = asOf - 1;
 
-        var c1s = CandlesAsync(_instrument, Timeframe.OneSecond, requirements.Frames1s, asOf);
-        var c1m = CandlesAsync(_instrument, Timeframe.OneMinute, requirements.Frames1m, asOf);
-        var c1h = CandlesAsync(_instrument, Timeframe.OneHour, requirements.Frames1h, asOf);
-        var c1d = CandlesAsync(_instrument, Timeframe.OneDay, requirements.Frames1d, asOf);
-        var reference = ReferenceCandlesAsync(requirements, asOf);
+        var c1s = CandlesAsync(_instrument, Timeframe.OneSecond, requirements.Frames1s, closedBy);
+        var c1m = CandlesAsync(_instrument, Timeframe.OneMinute, requirements.Frames1m, closedBy);
+        var c1h = CandlesAsync(_instrument, Timeframe.OneHour, requirements.Frames1h, closedBy);
+        var c1d = CandlesAsync(_instrument, Timeframe.OneDay, requirements.Frames1d, closedBy);
+        var reference = ReferenceCandlesAsync(requirements, closedBy);
         var book = GrainFactory.GetGrain<IOrderBookGrain>(_instrument.Key).GetInputViewAsync(asOf, requirements.HeatmapSeconds, options.HeatmapMetric);
         var pivotGrain = GrainFactory.GetGrain<IPivotGrain>(new CandleSeriesKey(_instrument, requirements.PivotTimeframe).Key);
-        var pivots = pivotGrain.GetPivotsAsync(PivotLevels, asOf, options.PivotsPerLevel);
-        var bounds = pivotGrain.GetBoundsAsync(asOf);
-        var outputs = GrainFactory.GetGrain<IModelOutputIndexGrain>(_instrument.Key).GetLatestAsync(request.Model, asOf);
+        var pivots = pivotGrain.GetPivotsAsync(PivotLevels, closedBy, options.PivotsPerLevel);
+        var bounds = pivotGrain.GetBoundsAsync(closedBy);
+        // Outputs always up to the snapshot's time: a model's clock may run ahead of the silo's by the allowed skew.
+        var outputs = GrainFactory.GetGrain<IModelOutputIndexGrain>(_instrument.Key).GetLatestAsync(request.Model, timestamp);
         await Task.WhenAll(c1s, c1m, c1h, c1d, reference, book, pivots, bounds, outputs);
 
         var candles1s = Frames(c1s.Result, requirements.Frames1s);
@@ -235,15 +245,27 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
 
     public Task EnsurePublishingAsync()
     {
-        var options = _options.CurrentValue;
-        if (_publisher is not null || options.PublishInterval <= TimeSpan.Zero) return Task.CompletedTask;
+        var interval = _options.Value.PublishInterval;
+        if (interval <= TimeSpan.Zero) return Task.CompletedTask;
+        if (_publisher is not null && interval == _publishInterval) return Task.CompletedTask;
+        _publisher?.Dispose();
+        _publishInterval = interval;
         _publisher = this.RegisterGrainTimer(PublishAsync, new GrainTimerCreationOptions
         {
-            DueTime = options.PublishInterval,
-            Period = options.PublishInterval,
+            DueTime = interval,
+            Period = interval,
             Interleave = false,
             KeepAlive = true,
         });
+        return Task.CompletedTask;
+    }
+
+    private TimeSpan _publishInterval;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _publisher?.Dispose();
+        _publisher = null;
         return Task.CompletedTask;
     }
 
@@ -251,11 +273,20 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
     private async Task PublishAsync(CancellationToken cancellationToken)
     {
         if (_publishing) return;
+        var options = _options.Value;
+        if (options.PublishInterval != _publishInterval)
+        {
+            // Reconfigured: zero stops publishing (and lets the grain go idle); another interval takes over.
+            _publisher?.Dispose();
+            _publisher = null;
+            await EnsurePublishingAsync();
+            return;
+        }
         _publishing = true;
         try
         {
-            var options = _options.CurrentValue;
-            var result = await GetBaseDataInputAsync(new BaseDataRequest { MinQuality = options.PublishMinQuality });
+            var (input, report) = await AssembleAndScoreAsync(new BaseDataRequest { MinQuality = options.PublishMinQuality }, forStream: true);
+            var result = new BaseDataResult { Input = report.Accepted ? input with { Quality = report } : null, Quality = report };
             if (result.Input is null)
             {
                 MarketDataMetrics.SnapshotsWithheld.Add(1);

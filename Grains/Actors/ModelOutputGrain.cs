@@ -1,5 +1,6 @@
 using MarketData.Domain.ModelOutputs;
 using MarketData.ModelOutputs;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MarketData.Actors;
@@ -24,39 +25,85 @@ public sealed class ModelOutputGrain : Grain, IModelOutputGrain
     private readonly IPersistentState<ModelOutputState> _state;
     private readonly TimeProvider _time;
     private readonly ModelOutputLimits _limits;
+    private readonly ILogger<ModelOutputGrain> _logger;
     private ModelOutputKey _key;
     private ModelOutputHistory _history = null!;
 
     public ModelOutputGrain(
         [PersistentState("modelOutputs", StorageNames.MarketData)] IPersistentState<ModelOutputState> state,
         TimeProvider time,
-        IOptions<ModelOutputLimits> limits)
+        IOptions<ModelOutputLimits> limits,
+        ILogger<ModelOutputGrain> logger)
     {
+        _logger = logger;
         _state = state;
         _time = time;
         _limits = limits.Value;
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = ModelOutputKey.Parse(this.GetPrimaryKeyString());
         _history = ModelOutputHistory.Import(_state.State.Outputs, _limits, _state.State.LastSequence);
-        return Task.CompletedTask;
+        // A publish to the index may have failed after the output was stored: hand the latest on again.
+        if (_history.Latest is { } latest) await PublishToIndexAsync(latest);
     }
 
     public async Task<ModelOutputReceipt> SubmitAsync(ModelOutput output)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        // A retry of the latest submit (same time and content) gets the original receipt, not a second copy.
+        if (_history.Latest is { } latest && IsSameOutput(latest, output))
+            return new ModelOutputReceipt { Accepted = true, Sequence = latest.Sequence, HistoryCount = _history.Count };
+
         var now = _time.GetUtcNow();
         var errors = ModelOutputValidator.Validate(output, _key, now.ToUnixTimeMilliseconds(), _history.Latest, _limits);
         if (errors.Count > 0) return new ModelOutputReceipt { Accepted = false, Errors = errors, HistoryCount = _history.Count };
 
-        var stored = _history.Add(output, now.UtcDateTime);
+        // Own copies of the arrays: a caller in the silo may reuse its buffers after the call returns.
+        var copy = output with
+        {
+            Predictions = [.. output.Predictions],
+            HiddenState = output.HiddenState?.ToArray(),
+            Metadata = new Dictionary<string, string>(output.Metadata, StringComparer.Ordinal),
+        };
+        var saved = (_state.State.Outputs, _state.State.LastSequence);
+        var stored = _history.Add(copy, now.UtcDateTime);
         _state.State.Outputs = [.. _history.Export()];
         _state.State.LastSequence = stored.Sequence;
-        await _state.WriteStateAsync();
-        await GrainFactory.GetGrain<IModelOutputIndexGrain>(_key.Instrument.Key).PublishAsync(stored);
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not stored, so not kept: back to what storage holds, and the caller sees the failure.
+            (_state.State.Outputs, _state.State.LastSequence) = saved;
+            _history = ModelOutputHistory.Import(saved.Outputs, _limits, saved.LastSequence);
+            throw;
+        }
+        await PublishToIndexAsync(stored);
         return new ModelOutputReceipt { Accepted = true, Sequence = stored.Sequence, HistoryCount = _history.Count };
     }
+
+    /// <summary>Best effort: the output is stored either way, and the next activation publishes the latest again.</summary>
+    private async Task PublishToIndexAsync(ModelOutput output)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IModelOutputIndexGrain>(_key.Instrument.Key).PublishAsync(output);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "The index of {Instrument} did not take output {Sequence} of {Model}; other models see it after the next submit", _key.Instrument, output.Sequence, _key.Model);
+        }
+    }
+
+    private static bool IsSameOutput(ModelOutput a, ModelOutput b)
+        => a.Time == b.Time && a.ModelType == b.ModelType && a.Confidence.Equals(b.Confidence)
+            && b.Predictions is not null && a.Predictions.AsSpan().SequenceEqual(b.Predictions)
+            && (a.HiddenState ?? []).AsSpan().SequenceEqual(b.HiddenState ?? [])
+            && b.Metadata is not null && a.Metadata.Count == b.Metadata.Count && a.Metadata.All(kv => b.Metadata.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     public Task<IReadOnlyList<ModelOutput>> GetHistoryAsync(int limit)
     {

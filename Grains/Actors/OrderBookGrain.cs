@@ -212,7 +212,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     {
         if (heatmapSeconds is < 1 or > 1800)
             throw new ArgumentOutOfRangeException(nameof(heatmapSeconds), heatmapSeconds, "heatmapSeconds must be between 1 and 1800");
-        var (aggregate, isLatest, flow, flowSeconds, heatmap) = _seconds.InputView(asOf, heatmapSeconds, metric);
+        var (aggregate, _, flow, flowSeconds, heatmap) = _seconds.InputView(asOf, heatmapSeconds, metric);
         var view = new BookInputView
         {
             Status = _sync.Status,
@@ -225,18 +225,26 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             RecentFlowSeconds = flowSeconds,
             Heatmap = heatmap,
         };
-        if (aggregate is not null && !isLatest)
+        if (asOf is not null)
         {
-            // As of a past second the book is described as it stood then: what the aggregate of that second saw.
-            var end = DateTime.UnixEpoch.AddMilliseconds(aggregate.Time + 1000);
-            view = view with
+            // As of T the book is described as it stood at the last second that ended by T (what its aggregate saw),
+            // never as it is now: the live status and update times may be later than T.
+            if (aggregate is null)
             {
-                Status = aggregate.IsGap ? BookStatus.Stale : BookStatus.Synced,
-                StatusReason = aggregate.IsGap ? $"as of {end:O}: {aggregate.GapReason}" : null,
-                LastUpdateId = aggregate.BookUpdateId,
-                UpdatedAt = end,
-                ReceivedAt = end,
-            };
+                view = view with { Status = BookStatus.Syncing, StatusReason = "no second had been aggregated by then", LastUpdateId = 0, UpdatedAt = null, ReceivedAt = null };
+            }
+            else
+            {
+                var end = DateTime.UnixEpoch.AddMilliseconds(aggregate.Time + 1000);
+                view = view with
+                {
+                    Status = aggregate.IsGap ? BookStatus.Stale : BookStatus.Synced,
+                    StatusReason = aggregate.IsGap ? $"as of {end:O}: {aggregate.GapReason}" : null,
+                    LastUpdateId = aggregate.BookUpdateId,
+                    UpdatedAt = end,
+                    ReceivedAt = end,
+                };
+            }
         }
         return Task.FromResult(view);
     }

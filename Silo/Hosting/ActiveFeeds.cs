@@ -55,7 +55,7 @@ public sealed class FeedStarter(IGrainFactory grains, ActiveFeeds feeds, ILogger
 /// configured symbols, or every symbol a feed of the primary exchange follows. It asks again every minute, which is
 /// idempotent and brings publishing back after a grain moved or a feed registered late.
 /// </summary>
-public sealed class SnapshotPublisherStarter(IGrainFactory grains, IOptionsMonitor<Actors.BaseInputOptions> options, ILogger<SnapshotPublisherStarter> logger)
+public sealed class SnapshotPublisherStarter(IGrainFactory grains, Actors.LastValidOptions<Actors.BaseInputOptions> options, ILogger<SnapshotPublisherStarter> logger)
     : BackgroundService
 {
     public static readonly TimeSpan RecheckEvery = TimeSpan.FromMinutes(1);
@@ -65,7 +65,7 @@ public sealed class SnapshotPublisherStarter(IGrainFactory grains, IOptionsMonit
         using var timer = new PeriodicTimer(RecheckEvery);
         do
         {
-            var current = options.CurrentValue;
+            var current = options.Value;
             if (current.PublishInterval <= TimeSpan.Zero) continue;
             try
             {

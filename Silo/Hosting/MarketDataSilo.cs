@@ -66,6 +66,7 @@ public static class MarketDataSilo
         services.AddOptions<CobOptions>().Bind(configuration.GetSection(CobOptions.Section));
         services.AddOptions<BaseInputOptions>().Bind(configuration.GetSection(BaseInputOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BaseInputOptions>, BaseInputOptionsValidator>();
+        services.TryAddSingleton(typeof(LastValidOptions<>));
         services.AddOptions<ModelOutputLimits>().Bind(configuration.GetSection(ModelOutputLimits.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelOutputLimits>, ModelOutputLimitsValidator>();
         var recordDirectory = configuration["Record:Directory"];

@@ -34,9 +34,9 @@ public static class BaseInputApi
     }
 
     internal static async Task<IResult> GetBaseInputAsync(string symbol, string? minQuality, string? asOf, string? model, string? exchange,
-        IGrainFactory grains, IOptionsMonitor<BaseInputOptions> options)
+        IGrainFactory grains, LastValidOptions<BaseInputOptions> options, TimeProvider time)
     {
-        if (!TryRequest(symbol, minQuality, asOf, model, exchange, options.CurrentValue, out var instrument, out var request, out var bad)) return bad;
+        if (!TryRequest(symbol, minQuality, asOf, model, exchange, options.Value, time, out var instrument, out var request, out var bad)) return bad;
         if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
         var result = await grains.GetGrain<IMarketDataGrain>(instrument.Key).GetBaseDataInputAsync(request);
         if (result.Input is null) return Refused(instrument, result.Quality);
@@ -45,9 +45,9 @@ public static class BaseInputApi
 
     /// <summary>Little-endian float32 by default (the layout version in <see cref="LayoutHeader"/>); JSON with <c>format=json</c> or an <c>Accept: application/json</c>.</summary>
     internal static async Task<IResult> GetFeaturesAsync(HttpContext http, string symbol, string? minQuality, string? asOf, string? model, string? exchange, string? format,
-        IGrainFactory grains, IOptionsMonitor<BaseInputOptions> options)
+        IGrainFactory grains, LastValidOptions<BaseInputOptions> options, TimeProvider time)
     {
-        if (!TryRequest(symbol, minQuality, asOf, model, exchange, options.CurrentValue, out var instrument, out var request, out var bad)) return bad;
+        if (!TryRequest(symbol, minQuality, asOf, model, exchange, options.Value, time, out var instrument, out var request, out var bad)) return bad;
         if (format is not (null or "json" or "binary")) return Error(StatusCodes.Status400BadRequest, $"format must be binary or json, not '{format}'.");
         var json = format == "json" || (format is null && http.Request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true));
         if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
@@ -63,16 +63,16 @@ public static class BaseInputApi
     }
 
     /// <summary>The layout follows configuration alone, so the silo answers it without a grain call.</summary>
-    internal static IResult GetLayout(IOptionsMonitor<BaseInputOptions> options)
+    internal static IResult GetLayout(LastValidOptions<BaseInputOptions> options)
     {
-        var current = options.CurrentValue;
+        var current = options.Value;
         return Results.Json(FeatureLayouts.Create(current.Requirements(), current.BucketSlots), MarketDataJson.Options);
     }
 
     internal static async Task<IResult> SubmitModelOutputAsync(string symbol, string model, string? exchange, HttpRequest http, IGrainFactory grains,
-        IOptionsMonitor<BaseInputOptions> options, TimeProvider time)
+        LastValidOptions<BaseInputOptions> options, TimeProvider time)
     {
-        if (!Instrument.TryCreate(exchange ?? options.CurrentValue.Exchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
+        if (!Instrument.TryCreate(exchange ?? options.Value.Exchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
         if (!ModelOutputKey.IsValidModelName(model)) return Error(StatusCodes.Status400BadRequest, ModelOutputKey.InvalidModelName(model));
         MarketDataJson.ModelOutputSubmission? body;
         try
@@ -115,9 +115,9 @@ public static class BaseInputApi
 
     /// <summary>Without <c>model</c>: the latest output of every model. With it: that model's history, oldest first, at most <c>limit</c>.</summary>
     internal static async Task<IResult> GetModelOutputsAsync(string symbol, string? model, string? limit, string? exchange, IGrainFactory grains,
-        IOptionsMonitor<BaseInputOptions> options)
+        LastValidOptions<BaseInputOptions> options)
     {
-        if (!Instrument.TryCreate(exchange ?? options.CurrentValue.Exchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
+        if (!Instrument.TryCreate(exchange ?? options.Value.Exchange, symbol, out var instrument, out var error)) return Error(StatusCodes.Status400BadRequest, error);
         if (model is not null && !ModelOutputKey.IsValidModelName(model)) return Error(StatusCodes.Status400BadRequest, ModelOutputKey.InvalidModelName(model));
         if (!TryInt(limit, DefaultOutputLimit, 1, 100_000, out var count)) return Error(StatusCodes.Status400BadRequest, $"limit must be an integer from 1 to 100000, not '{limit}'.");
         if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
@@ -128,7 +128,7 @@ public static class BaseInputApi
             MarketDataJson.Options);
     }
 
-    private static bool TryRequest(string symbol, string? minQuality, string? asOf, string? model, string? exchange, BaseInputOptions options,
+    private static bool TryRequest(string symbol, string? minQuality, string? asOf, string? model, string? exchange, BaseInputOptions options, TimeProvider time,
         out Instrument instrument, out BaseDataRequest request, out IResult bad)
     {
         request = null!;
@@ -141,6 +141,11 @@ public static class BaseInputApi
             return false;
         }
         if (!TryTime(asOf, out var asOfMs) || asOfMs is <= 0) { bad = Error(StatusCodes.Status400BadRequest, $"asOf must be positive Unix milliseconds, not '{asOf}'."); return false; }
+        if (asOfMs > time.GetUtcNow().ToUnixTimeMilliseconds() + (long)MarketDataGrain.MaxAsOfSkew.TotalMilliseconds)
+        {
+            bad = Error(StatusCodes.Status400BadRequest, $"asOf {asOf} lies in the future: a snapshot as of a time to come could not be reproduced.");
+            return false;
+        }
         if (model is not null && !ModelOutputKey.IsValidModelName(model)) { bad = Error(StatusCodes.Status400BadRequest, ModelOutputKey.InvalidModelName(model)); return false; }
         request = new BaseDataRequest { MinQuality = min, AsOf = asOfMs, Model = model };
         return true;

@@ -23,6 +23,7 @@ public static class MarketDataApi
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<Actors.BaseInputOptions>().Bind(configuration.GetSection(Actors.BaseInputOptions.Section));
+        services.TryAddSingleton(typeof(Actors.LastValidOptions<>));
         return services;
     }
 

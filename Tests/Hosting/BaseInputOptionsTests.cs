@@ -30,12 +30,40 @@ public class BaseInputOptionsTests
     [InlineData("PublishMinQuality", "1.5", "BaseInput:PublishMinQuality must be within 0..1")]
     [InlineData("PublishSymbols:0", "no/good$", "BaseInput:PublishSymbols")]
     [InlineData("Indicators:Rsi", "0", "Indicators:Rsi must be 1..1000")]
+    [InlineData("Indicators:MacdFast", "30", "Indicators:MacdFast (30) must be below MacdSlow (26)")]
+    [InlineData("Indicators:BollingerWidth", "0", "Indicators:BollingerWidth must be in (0, 10]")]
+    [InlineData("Quality:StaleFactor", "0", "BaseInput:Quality:")]
+    [InlineData("PivotsPerLevel", "0", "BaseInput:PivotsPerLevel must be 1..10000")]
+    [InlineData("Exchange", "Bin ance", "BaseInput:Exchange/ReferenceSymbol")]
+    [InlineData("PublishInterval", "-00:00:01", "BaseInput:PublishInterval must be zero (off) or at least 100 ms")]
     public void A_bad_setting_stops_the_silo_with_a_sentence_naming_it(string key, string value, string expected)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [$"BaseInput:{key}"] = value }).Build();
         using var services = new ServiceCollection().AddLogging().AddMarketDataServices(configuration).BuildServiceProvider();
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<BaseInputOptions>>().Value);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_reload_keeps_the_last_valid_settings_instead_of_failing_every_call()
+    {
+        var monitor = new ReloadingMonitor(new BaseInputOptions { Frames1s = 120 });
+        var options = new LastValidOptions<BaseInputOptions>(monitor, Microsoft.Extensions.Logging.Abstractions.NullLogger<LastValidOptions<BaseInputOptions>>.Instance);
+        Assert.Equal(120, options.Value.Frames1s);
+        monitor.Fail = true;                          // appsettings.json edited into something invalid
+        Assert.Equal(120, options.Value.Frames1s);
+        monitor.Fail = false;
+        monitor.Current = new BaseInputOptions { Frames1s = 60 };
+        Assert.Equal(60, options.Value.Frames1s);     // a valid edit takes effect again
+    }
+
+    private sealed class ReloadingMonitor(BaseInputOptions initial) : IOptionsMonitor<BaseInputOptions>
+    {
+        public bool Fail { get; set; }
+        public BaseInputOptions Current { get; set; } = initial;
+        public BaseInputOptions CurrentValue => Fail ? throw new OptionsValidationException("BaseInput", typeof(BaseInputOptions), ["BaseInput:Frames1s must be 1..1500"]) : Current;
+        public BaseInputOptions Get(string? name) => CurrentValue;
+        public IDisposable? OnChange(Action<BaseInputOptions, string?> listener) => null;
     }
 
     [Fact]

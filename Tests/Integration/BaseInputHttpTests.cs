@@ -39,7 +39,8 @@ public sealed class BaseInputHttpTests(ClusterFixture fixture)
         Assert.False(report.RootElement.GetProperty("quality").GetProperty("accepted").GetBoolean());
         Assert.NotEqual(0, report.RootElement.GetProperty("quality").GetProperty("problems").GetArrayLength());
 
-        foreach (var bad in new[] { "?minQuality=2", "?minQuality=abc", "?minQuality=NaN", "?asOf=-5", "?asOf=x", "?model=no%20spaces" })
+        var future = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+        foreach (var bad in new[] { "?minQuality=2", "?minQuality=abc", "?minQuality=NaN", "?asOf=-5", "?asOf=x", "?model=no%20spaces", $"?asOf={future}" })
         {
             using var response = await fixture.Http.GetAsync("/api/v1/base-input/ETHUSDT" + bad);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -81,6 +82,8 @@ public sealed class BaseInputHttpTests(ClusterFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, badFormat.StatusCode);
         using var refused = await fixture.Http.GetAsync("/api/v1/base-input/BTCUSDT/features?asOf=1000000000000");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        using var unknown = await fixture.Http.GetAsync("/api/v1/base-input/DOGEUSDT/features");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]
@@ -128,6 +131,10 @@ public sealed class BaseInputHttpTests(ClusterFixture fixture)
         Assert.Contains(latest.RootElement.GetProperty("outputs").EnumerateArray(), o => o.GetProperty("modelName").GetString() == "http-cnn");
         using var badLimit = await fixture.Http.GetAsync("/api/v1/model-outputs/ETHUSDT?model=http-cnn&limit=0");
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+        using var badModel = await fixture.Http.GetAsync("/api/v1/model-outputs/ETHUSDT?model=bad$name");
+        Assert.Equal(HttpStatusCode.BadRequest, badModel.StatusCode);
+        using var notJson = await fixture.Http.PostAsync("/api/v1/model-outputs/ETHUSDT/http-cnn", new StringContent("modelType=cnn", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
     }
 
     [Fact]
@@ -152,6 +159,14 @@ public sealed class BaseInputHttpTests(ClusterFixture fixture)
 
         using var featuresOut = new StringWriter();
         Assert.Equal(0, await Cli.RunAsync(["features", "BTCUSDT", "--min-quality", "0"], featuresOut, errors, Connect));
+        Assert.Equal(5, await Cli.RunAsync(["features", "BTCUSDT", "--as-of", "1000000000000"], new StringWriter(), new StringWriter(), Connect));
+        Assert.Equal(2, await Cli.RunAsync(["base-input", "BTCUSDT", "--as-of", "0"], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, await Cli.RunAsync(["base-input", "BTCUSDT", "--model", "bad$name"], new StringWriter(), new StringWriter()));
+        var future = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var futureErr = new StringWriter();
+        Assert.Equal(2, await Cli.RunAsync(["base-input", "BTCUSDT", "--as-of", future], new StringWriter(), futureErr, Connect));
+        Assert.Contains("future", futureErr.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, await Cli.RunAsync(["model-outputs", "BTCUSDT", "--model", "nobody", "--limit", "5"], new StringWriter(), errors, Connect));
         Assert.Equal(0, await Cli.RunAsync(["model-outputs", "BTCUSDT"], new StringWriter(), errors, Connect));
         Assert.Equal(2, await Cli.RunAsync(["base-input", "BTCUSDT", "--min-quality", "7"], new StringWriter(), new StringWriter()));
         Assert.Equal(2, await Cli.RunAsync(["base-input"], new StringWriter(), new StringWriter()));

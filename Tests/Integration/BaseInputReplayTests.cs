@@ -243,6 +243,22 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
         var next = await client.SubmitModelOutputAsync("BTCUSDT", Output("cnn-a", now, 0.7));
         Assert.Equal(8, next.Sequence);
         Assert.Equal(["cnn-a", "rl-b"], (await client.GetModelOutputsAsync("BTCUSDT")).Select(o => o.ModelName));
+
+        // A retry of the latest submit gets its receipt back instead of storing a second copy.
+        var retry = await client.SubmitModelOutputAsync("BTCUSDT", Output("cnn-a", now, 0.7));
+        Assert.Equal(8, retry.Sequence);
+        Assert.Equal(8, (await client.GetModelOutputsAsync("BTCUSDT", "cnn-a", 1))[0].Sequence);
+
+        // As of a time between two outputs of a model, the older one is what was known.
+        var between = now - 10_000 + 4_500;
+        var asOfBetween = (await client.GetBaseDataResultAsync(new Instrument("binance", "BTCUSDT"), new BaseDataRequest { MinQuality = 0, AsOf = between, Model = "rl-b" })).Input!;
+        Assert.Equal(between - 500, Assert.Single(asOfBetween.ModelOutputs).Time);
+
+        // An output stamped a little ahead of the silo's clock (allowed skew) is not shown to live snapshots before its time.
+        await client.SubmitModelOutputAsync("BTCUSDT", Output("fast-clock", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 3_000, 0.5));
+        var live = (await client.GetBaseDataResultAsync(new Instrument("binance", "BTCUSDT"), new BaseDataRequest { MinQuality = 0, Model = "rl-b" })).Input!;
+        Assert.DoesNotContain(live.ModelOutputs, o => o.ModelName == "fast-clock");
+        Assert.DoesNotContain(live.Quality.Problems, p => p.Rule == ValidationRules.LookAhead);
     }
 
     [Fact]
