@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using MarketData.Actors;
@@ -80,6 +81,16 @@ public static class BaseInputLatency
             + $"{sample.Candles1d.Candles.Count}/{sample.Reference1s.Candles.Count}, pivots {sample.Pivots.Levels.Sum(l => l.Count)}, "
             + $"heatmap {sample.Book.Heatmap?.Times.Length ?? 0}x{sample.Book.Heatmap?.PriceBuckets.Length ?? 0}, quality {sample.Quality.Score:F3}");
 
+        // What crossing the wire costs: the snapshot's serialized size and the codec's time each way.
+        var serializer = host.Services.GetRequiredService<Orleans.Serialization.Serializer>();
+        var bytes = serializer.SerializeToArray(sample);
+        for (var i = 0; i < 200; i++) serializer.Deserialize<BaseDataInput>(serializer.SerializeToArray(sample));
+        var serialize = await TimeAsync(2_000, () => Task.FromResult(serializer.SerializeToArray(sample)));
+        var deserialize = await TimeAsync(2_000, () => Task.FromResult(serializer.Deserialize<BaseDataInput>(bytes)));
+        Console.WriteLine($"snapshot on the wire: {bytes.Length:N0} bytes");
+        Report("serialize", serialize);
+        Report("deserialize", deserialize);
+
         for (var i = 0; i < 500; i++) await market.GetBaseDataInputAsync(request); // warm up
         lock (inSilo) inSilo.Clear();
         var local = await TimeAsync(calls, () => market.GetBaseDataInputAsync(request));
@@ -88,6 +99,29 @@ public static class BaseInputLatency
         Report("assembly inside the silo (grain histogram)", assembly);
         Report("snapshot, caller in the silo process", local);
 
+        // A client in its own process, as a model would be: no shared GC or thread pool with the silo.
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        // Under `dotnet Benchmarks.dll` the process is the dotnet host and needs the assembly; the app host does not.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") start.ArgumentList.Add(typeof(BaseInputLatency).Assembly.Location);
+        foreach (var arg in new[] { "base-input-client", gateway.ToString(CultureInfo.InvariantCulture), calls.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(arg);
+        using (var child = Process.Start(start)!)
+        {
+            await child.WaitForExitAsync();
+            if (child.ExitCode != 0) Console.Error.WriteLine($"client process exited with {child.ExitCode}");
+        }
+
+        await host.StopAsync();
+        return 0;
+    }
+
+    /// <summary>The client side, run in a process of its own: <c>base-input-client GATEWAY_PORT CALLS</c>.</summary>
+    public static async Task<int> RunClientAsync(string[] args)
+    {
+        var gateway = int.Parse(args[0], CultureInfo.InvariantCulture);
+        var calls = int.Parse(args[1], CultureInfo.InvariantCulture);
+        var instrument = new Instrument("binance", "BTCUSDT");
+        var request = new BaseDataRequest { MinQuality = 0 };
         var clientHost = Host.CreateApplicationBuilder();
         clientHost.Logging.SetMinimumLevel(LogLevel.Warning);
         clientHost.UseOrleansClient(client => client.UseLocalhostClustering(gateway, "bench", "bench"));
@@ -96,13 +130,11 @@ public static class BaseInputLatency
         var remote = new MarketDataClient(clientApp.Services.GetRequiredService<IClusterClient>());
         for (var i = 0; i < 500; i++) await remote.GetBaseDataResultAsync(instrument, request);
         var overLoopback = await TimeAsync(calls, () => remote.GetBaseDataResultAsync(instrument, request));
-        Report("snapshot, Orleans client over loopback", overLoopback);
+        Report("snapshot, Orleans client process over loopback", overLoopback);
         for (var i = 0; i < 500; i++) await remote.GetFeatureResultAsync(instrument, request);
         var features = await TimeAsync(calls, () => remote.GetFeatureResultAsync(instrument, request));
-        Report("feature vector, Orleans client over loopback", features);
-
+        Report("feature vector, Orleans client process over loopback", features);
         await clientApp.StopAsync();
-        await host.StopAsync();
         return 0;
     }
 

@@ -7,6 +7,8 @@ if (args.Length > 0 && args[0] == "e2e-replay")
 // `base-input [calls] [FILE...]` measures snapshot and feature-vector latency through a real silo.
 if (args.Length > 0 && args[0] == "base-input")
     return await BaseInputLatency.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "base-input-client")
+    return await BaseInputLatency.RunClientAsync(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
 return 0;

@@ -26,6 +26,7 @@ public sealed class CandleGrain : Grain, ICandleGrain
     private CandleSeriesKey _key;
     private CandleSeries _series = null!;
     private readonly List<Candle> _heldDuringBackfill = [];
+    private (long Version, int Limit, long? AsOf, Candle[] Candles)? _copied;
     private string _backfill = "pending";
     private bool _busy;
     private long _lastLiveTimestamp, _lastRefreshTimestamp;
@@ -225,7 +226,10 @@ public sealed class CandleGrain : Grain, ICandleGrain
     public Task<CandleSeriesView> GetCandlesAsync(int limit, long? asOf = null)
     {
         if (limit is < 1 or > 100_000) throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be between 1 and 100000");
-        var candles = asOf is { } t ? _series.AsOf(t, limit) : _series.Latest(limit);
+        // Snapshots ask for the same candles many times a second: copy them out once per change of the series.
+        if (_copied is not { } copied || copied.Version != _series.Version || copied.Limit != limit || copied.AsOf != asOf)
+            _copied = copied = (_series.Version, limit, asOf, asOf is { } t ? _series.AsOf(t, limit) : _series.Latest(limit));
+        var candles = copied.Candles;
         return Task.FromResult(new CandleSeriesView
         {
             Exchange = _key.Instrument.Exchange,

@@ -212,7 +212,7 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
         Symbol = view.Symbol,
         Timeframe = view.Timeframe,
         Requested = requested,
-        Candles = view.Candles,
+        Candles = PackedCandles.From(view.Candles),
         Gaps = view.Gaps,
         Source = view.Source,
         Backfill = view.Backfill,
@@ -220,7 +220,7 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
 
     private static IndicatorSet Indicators(CandleFrames frames, IndicatorSettings settings)
     {
-        var candles = frames.Candles is Candle[] array ? array : [.. frames.Candles];
+        var candles = frames.Candles is PackedCandles packed ? packed.Span : [.. frames.Candles];
         return TechnicalIndicators.Compute(frames.Timeframe, candles, settings);
     }
 

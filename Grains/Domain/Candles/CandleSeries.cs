@@ -42,6 +42,9 @@ public sealed class CandleSeries
     public int Count => _count;
     public CandleSeriesCounters Counters { get; } = new();
 
+    /// <summary>Changes on every apply and clear: readers may cache what they copied out while it stays the same.</summary>
+    public long Version { get; private set; }
+
     /// <summary>The forming (not yet closed) candle, or null.</summary>
     public Candle? Forming => _hasForming ? _forming : null;
     public bool HasForming => _hasForming;
@@ -70,6 +73,7 @@ public sealed class CandleSeries
     /// </summary>
     public CandleApplyOutcome Apply(in Candle candle)
     {
+        Version++;
         var reason = Validate(candle, _interval, out var cutShort);
         if (reason != CandleRejectReason.None) return Reject(reason);
         var flags = (candle.Flags & CandleFlags.Repaired) | (cutShort ? CandleFlags.CutShort : CandleFlags.None);
@@ -394,6 +398,7 @@ public sealed class CandleSeries
     /// <summary>Drops everything (candles, forming, gaps); counters are kept.</summary>
     public void Clear()
     {
+        Version++;
         Array.Clear(_ring);
         _head = _count = 0;
         _hasForming = false;
