@@ -74,7 +74,16 @@ public sealed class PivotGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await SaveAsync(cancellationToken);
+        try
+        {
+            await SaveAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // Deactivation cannot be retried (at silo shutdown the storage may already be gone): say what is lost.
+            logger.LogWarning("Pivot state of {Key} not saved on deactivation ({Reason}): {Error}; it is refilled on the next activation",
+                _key, reason.Description, ex.Message);
+        }
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
