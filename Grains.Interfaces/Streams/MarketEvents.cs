@@ -37,6 +37,13 @@ public sealed record DepthSnapshot : MarketEvent
     /// <summary>Levels a side that were asked for (REST <c>limit</c>); 0 when unknown (recordings of others).
     /// A side with fewer levels than this is the whole side.</summary>
     [Id(3)] public int Limit { get; init; }
+    /// <summary>
+    /// Exchange time (Unix ms) of a book state replayed from storage (<c>--replay-db</c>), 0 for a REST snapshot. A stored
+    /// state stands on its own: no diffs follow it, so it replaces the book instead of waiting to be bridged.
+    /// </summary>
+    [Id(4)] public long StateTime { get; init; }
+
+    public bool IsStoredState => StateTime > 0;
 }
 
 /// <summary>A trade (<c>@trade</c>) or aggregate trade (<c>@aggTrade</c>).</summary>

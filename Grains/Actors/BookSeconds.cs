@@ -65,6 +65,14 @@ internal sealed class BookSeconds
         CommitUpTo(diff.EventTime);
     }
 
+    /// <summary>A stored book state (DB replay) stands where a diff would: seconds before its time close on the book as it stands.</summary>
+    public void BeforeStoredState(DepthSnapshot state)
+    {
+        NoteExchangeTime(state.StateTime);
+        CloseUpTo(SecondOf(state.StateTime));
+        CommitUpTo(state.StateTime);
+    }
+
     public void OnTrade(TradeEvent trade)
     {
         _ticks.Add(trade);

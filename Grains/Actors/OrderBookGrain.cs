@@ -135,6 +135,11 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
 
     private SyncAction OnSnapshot(DepthSnapshot snapshot)
     {
+        if (snapshot.IsStoredState)
+        {
+            try { _seconds.BeforeStoredState(snapshot); }
+            catch (Exception ex) { _logger.LogError(ex, "Per-second aggregation of {Instrument} failed", _instrument); }
+        }
         _snapshotRequestedAt = null;
         return _sync.OnSnapshot(snapshot);
     }

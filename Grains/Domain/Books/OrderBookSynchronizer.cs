@@ -66,6 +66,7 @@ public sealed class OrderBookSynchronizer
     public SyncAction OnSnapshot(DepthSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.IsStoredState) return OnStoredState(snapshot);
         if (Status is BookStatus.Synced or BookStatus.Stale)
         {
             // The book is already bridged; a late or duplicate snapshot must not rewind it.
@@ -82,6 +83,43 @@ public sealed class OrderBookSynchronizer
             return SyncAction.None;
         }
         return TryBridge(snapshot);
+    }
+
+    /// <summary>
+    /// A book state replayed from storage: the whole book as it stood at <see cref="DepthSnapshot.StateTime"/>, with no
+    /// diffs to follow. It replaces the book (an older update id than the current one is refused: states play in order).
+    /// </summary>
+    private SyncAction OnStoredState(DepthSnapshot state)
+    {
+        if (Status is BookStatus.Synced or BookStatus.Stale && state.LastUpdateId < Book.LastUpdateId)
+        {
+            Counters.SnapshotsRejected++;
+            return SyncAction.None;
+        }
+        _buffer.Clear();
+        _pendingSnapshot = null;
+        _snapshotOutstanding = false;
+        LastReceivedAt = state.ReceivedAt;
+        if (!Book.TryLoadSnapshot(state.LastUpdateId, state.Bids, state.Asks, out var error) || Book.IsCrossed)
+        {
+            Counters.SnapshotsRejected++;
+            if (error is null) Counters.CrossedBooks++;
+            else Counters.BadLevels++;
+            Book.Clear();
+            Status = BookStatus.Resyncing;
+            StatusReason = $"stored book state {state.LastUpdateId} refused: {error ?? "crossed"}";
+            SyncedSince = null;
+            return SyncAction.None; // storage has no snapshot to fetch: the next stored state may repair it
+        }
+        // A stored state holds only the levels that were kept: it vouches for nothing beyond them.
+        KnownBidFloor = state.Bids.Length > 0 ? state.Bids.Min(l => l.Price) : long.MinValue;
+        KnownAskCeiling = state.Asks.Length > 0 ? state.Asks.Max(l => l.Price) : long.MaxValue;
+        LastEventTime = state.StateTime;
+        Counters.SnapshotsApplied++;
+        if (Status != BookStatus.Synced) SyncedSince = state.ReceivedAt;
+        Status = BookStatus.Synced;
+        StatusReason = null;
+        return SyncAction.None;
     }
 
     /// <summary>
