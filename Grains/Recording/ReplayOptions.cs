@@ -14,6 +14,15 @@ public sealed class ReplayOptions
     /// <summary>The exchange the recorded frames come from: the instruments published are <c>Exchange:SYMBOL</c>.</summary>
     public string Exchange { get; set; } = "binance";
 
+    /// <summary>Start of a replay from the database (<c>--replay-db FROM TO</c>): stored trades and book states from here.</summary>
+    public DateTimeOffset? DatabaseFrom { get; set; }
+
+    /// <summary>End (exclusive) of a replay from the database.</summary>
+    public DateTimeOffset? DatabaseTo { get; set; }
+
+    /// <summary>True when the replay plays the database rather than files.</summary>
+    public bool FromDatabase => DatabaseFrom is not null;
+
     /// <summary>True when <see cref="Speed"/> asks for no pacing.</summary>
     public bool IsMaxSpeed => Speed == 0 || double.IsPositiveInfinity(Speed);
 }
