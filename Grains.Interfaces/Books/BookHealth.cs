@@ -22,4 +22,6 @@ public sealed record BookHealth
     [Id(14)] public int BufferedDiffs { get; init; }
     /// <summary>Buffered diffs discarded because the buffer was full (counted, never silent).</summary>
     [Id(15)] public long BufferOverflows { get; init; }
+    /// <summary>Trades that reached the book after their second had been aggregated (counted in no second's flow).</summary>
+    [Id(16)] public long LateTrades { get; init; }
 }

@@ -53,6 +53,9 @@ internal sealed class BookSeconds
 
     public CobSecond? Latest => _history.Latest;
 
+    /// <summary>Called with every second once it is final (aggregate, flow and averages): the archive's feed.</summary>
+    public Action<CobSecond>? Committed { get; set; }
+
     /// <summary>Seconds with starts in [from, to], both inclusive.</summary>
     public CobSecond[] History(long from, long to) => _history.Query(from, to == long.MaxValue ? to : to + 1);
 
@@ -105,8 +108,10 @@ internal sealed class BookSeconds
         while (_pending.Count > 0 && _pending.Peek().Time + 1000 + grace <= exchangeNow)
         {
             var second = _pending.Dequeue();
-            _history.Add(_averager.Apply(second with { Flow = TakeFlow(second.Time) }));
+            var committed = _averager.Apply(second with { Flow = TakeFlow(second.Time) });
+            _history.Add(committed);
             _heatmaps.OnSecond(second.Time);
+            Committed?.Invoke(committed);
         }
     }
 

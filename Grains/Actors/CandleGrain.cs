@@ -2,6 +2,8 @@ using MarketData.Candles;
 using MarketData.Domain.Candles;
 using MarketData.Feeds;
 using MarketData.Pivots;
+using MarketData.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using MarketData.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,11 +35,18 @@ public sealed class CandleGrain : Grain, ICandleGrain
     private TimeSpan _refreshPeriod;
     private string? _source, _sourceReason;
 
-    public CandleGrain(ILogger<CandleGrain> logger, TimeProvider time, IOptions<CandleOptions> options)
+    private readonly IMarketDataArchive? _archive;
+    private readonly ICandleHistory? _history;
+    private bool _restored;
+
+    public CandleGrain(ILogger<CandleGrain> logger, TimeProvider time, IOptions<CandleOptions> options, IServiceProvider services)
     {
         _logger = logger;
         _time = time;
         _options = options.Value;
+        // Present only with a database: closed candles are archived there and a new activation starts from them.
+        _archive = services.GetService<IMarketDataArchive>();
+        _history = services.GetService<ICandleHistory>();
     }
 
     private Timeframe Timeframe => _key.Timeframe;
@@ -81,6 +90,8 @@ public sealed class CandleGrain : Grain, ICandleGrain
         {
             var outcome = _series.Apply(candle);
             if (outcome.Result == CandleApplyResult.Rejected) LogRejection(candle, outcome.Reason);
+            if (_archive is not null && candle.IsClosed && outcome.Result is CandleApplyResult.Appended or CandleApplyResult.Closed or CandleApplyResult.Repaired)
+                _archive.TryAddCandle(_key.Instrument, Timeframe, candle with { Flags = candle.Flags | CandleFlags.Closed | (outcome.Result == CandleApplyResult.Repaired ? CandleFlags.Repaired : 0) });
             if (outcome.Result is CandleApplyResult.Appended or CandleApplyResult.Closed && _series.LastClosed is { } last && last.OpenTime == candle.OpenTime)
                 (closed ??= []).Add(last);
         }
@@ -115,7 +126,15 @@ public sealed class CandleGrain : Grain, ICandleGrain
             var lastComplete = nowOpen - Timeframe.Milliseconds;
             if (_backfill is "pending" or "running")
             {
-                await BackfillAsync(nowOpen - _options.Capacity * Timeframe.Milliseconds, lastComplete);
+                var from = nowOpen - _options.Capacity * Timeframe.Milliseconds;
+                // With a database, start from the stored candles and fetch only the tail they miss.
+                if (await RestoreAsync(cancellationToken) is { } lastStored) from = Math.Max(from, lastStored + Timeframe.Milliseconds);
+                if (from > lastComplete)
+                {
+                    await FinishBackfillAsync("done");
+                    return;
+                }
+                await BackfillAsync(from, lastComplete);
                 return;
             }
             if (_lastRefreshTimestamp != 0 && _time.GetElapsedTime(_lastRefreshTimestamp) < _refreshPeriod) return;
@@ -136,6 +155,37 @@ public sealed class CandleGrain : Grain, ICandleGrain
         {
             _busy = false;
         }
+    }
+
+    /// <summary>Loads the stored candles once per activation; the open time of the newest, or null when none (or no database).</summary>
+    private async Task<long?> RestoreAsync(CancellationToken cancellationToken)
+    {
+        if (_history is null) return null;
+        if (!_restored)
+        {
+            try
+            {
+                var stored = await _history.LatestClosedAsync(_key.Instrument, Timeframe, _options.Capacity, cancellationToken);
+                foreach (var candle in stored) _series.Apply(candle); // straight into the cache: pivots have their own saved state
+                _restored = true;
+                if (stored.Length > 0) _logger.LogInformation("Candle cache {Key} restored {Count} candles from the database", _key, stored.Length);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The database is down: fall back to a full REST backfill rather than waiting for it.
+                _restored = true;
+                _logger.LogWarning(ex, "Candle cache {Key} could not be restored from the database; backfilling from REST", _key);
+            }
+        }
+        return _series.LastClosed?.OpenTime;
+    }
+
+    private async Task FinishBackfillAsync(string state)
+    {
+        _backfill = state;
+        var held = _heldDuringBackfill.ToArray();
+        _heldDuringBackfill.Clear();
+        await ApplyAndForwardAsync(held);
     }
 
     /// <summary>Live candles held while the backfill waits for REST; beyond this the backfill gives up rather than hold them forever.</summary>

@@ -1,5 +1,6 @@
 using MarketData.Domain.ModelOutputs;
 using MarketData.ModelOutputs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +27,7 @@ public sealed class ModelOutputGrain : Grain, IModelOutputGrain
     private readonly TimeProvider _time;
     private readonly ModelOutputLimits _limits;
     private readonly ILogger<ModelOutputGrain> _logger;
+    private readonly Storage.IMarketDataArchive? _archive;
     private ModelOutputKey _key;
     private ModelOutputHistory _history = null!;
 
@@ -33,9 +35,11 @@ public sealed class ModelOutputGrain : Grain, IModelOutputGrain
         [PersistentState("modelOutputs", StorageNames.MarketData)] IPersistentState<ModelOutputState> state,
         TimeProvider time,
         IOptions<ModelOutputLimits> limits,
-        ILogger<ModelOutputGrain> logger)
+        ILogger<ModelOutputGrain> logger,
+        IServiceProvider services)
     {
         _logger = logger;
+        _archive = services.GetService<Storage.IMarketDataArchive>();
         _state = state;
         _time = time;
         _limits = limits.Value;
@@ -82,6 +86,7 @@ public sealed class ModelOutputGrain : Grain, IModelOutputGrain
             _history = ModelOutputHistory.Import(saved.Outputs, _limits, saved.LastSequence);
             throw;
         }
+        _archive?.TryAddModelOutput(_key.Instrument, stored);
         await PublishToIndexAsync(stored);
         return new ModelOutputReceipt { Accepted = true, Sequence = stored.Sequence, HistoryCount = _history.Count };
     }

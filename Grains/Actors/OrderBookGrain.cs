@@ -3,7 +3,9 @@ using MarketData.Books;
 using MarketData.Domain.Heatmap;
 using MarketData.Domain.Books;
 using MarketData.Instruments;
+using MarketData.Storage;
 using MarketData.Streams;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -37,12 +39,20 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private DateTime? _snapshotRequestedAt;
     private string? _snapshotRequestReason;
 
-    public OrderBookGrain(ILogger<OrderBookGrain> logger, TimeProvider time, IOptions<OrderBookOptions> options, IOptionsMonitor<CobOptions> cobOptions)
+    private readonly IMarketDataArchive? _archive;
+    private readonly BookArchiveOptions _archiveOptions;
+    private long _lastArchivedSnapshot;
+
+    public OrderBookGrain(ILogger<OrderBookGrain> logger, TimeProvider time, IOptions<OrderBookOptions> options, IOptionsMonitor<CobOptions> cobOptions,
+        IServiceProvider services)
     {
         _logger = logger;
         _time = time;
         _options = options.Value;
         _cobOptions = cobOptions;
+        // Present only with a database: the embedded default keeps everything in memory.
+        _archive = services.GetService<IMarketDataArchive>();
+        _archiveOptions = services.GetService<IOptions<BookArchiveOptions>>()?.Value ?? new BookArchiveOptions();
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -50,6 +60,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         _instrument = Instrument.Parse(this.GetPrimaryKeyString());
         _sync = new OrderBookSynchronizer(_options.MaxBufferedDiffs);
         _seconds = new BookSeconds(_instrument.Symbol, _sync, _cobOptions, _time);
+        if (_archive is { } archive) _seconds.Committed = second => archive.TryAddCob(_instrument, second);
         _lastHeard = Now;
         this.RegisterGrainTimer(CheckAsync, new GrainTimerCreationOptions
         {
@@ -75,7 +86,11 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             try
             {
                 foreach (var e in batch.Events)
-                    if (e is TradeEvent trade) _seconds.OnTrade(trade);
+                {
+                    if (e is not TradeEvent trade) continue;
+                    _seconds.OnTrade(trade);
+                    _archive?.TryAddTrade(_instrument, trade);
+                }
             }
             catch (Exception ex)
             {
@@ -171,6 +186,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var now = Now;
         try { _seconds.Advance(); }
         catch (Exception ex) { _logger.LogError(ex, "Per-second aggregation of {Instrument} failed", _instrument); }
+        ArchiveSnapshot();
         var silentFor = now - _lastHeard;
         if (_sync.Status == BookStatus.Synced && silentFor > _options.StaleAfter)
             _sync.MarkStale($"no data from the feed for {silentFor.TotalSeconds:F0} s");
@@ -186,6 +202,20 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var waiting = _sync.Status is BookStatus.Syncing or BookStatus.Resyncing;
         if (waiting && _snapshotRequestedAt is { } asked && now - asked > _options.SnapshotRetryAfter)
             await RequestSnapshotAsync($"{_snapshotRequestReason} (no snapshot after {_options.SnapshotRetryAfter.TotalSeconds:F0} s, asking again)");
+    }
+
+    /// <summary>Every <see cref="BookArchiveOptions.BookSnapshotInterval"/>, a synced book's top levels go to the archive (for <c>--replay-db</c> and research).</summary>
+    private void ArchiveSnapshot()
+    {
+        if (_archive is null || _sync.Status != BookStatus.Synced || _archiveOptions.BookSnapshotInterval <= TimeSpan.Zero) return;
+        if (_lastArchivedSnapshot != 0 && _time.GetElapsedTime(_lastArchivedSnapshot) < _archiveOptions.BookSnapshotInterval) return;
+        _lastArchivedSnapshot = _time.GetTimestamp();
+        var depth = Math.Clamp(_archiveOptions.BookSnapshotDepth, 1, MaxDepth);
+        var bids = new PriceLevel[Math.Min(depth, _sync.Book.BidCount)];
+        var asks = new PriceLevel[Math.Min(depth, _sync.Book.AskCount)];
+        _sync.Book.CopyBids(bids);
+        _sync.Book.CopyAsks(asks);
+        _archive.TryAddBookSnapshot(_instrument, _sync.LastEventTime, _sync.Book.LastUpdateId, bids, asks);
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -283,6 +313,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             SyncedSince = _sync.SyncedSince,
             BufferedDiffs = _sync.BufferedDiffs,
             BufferOverflows = c.BufferOverflows,
+            LateTrades = _seconds.LateTrades,
         });
     }
 }

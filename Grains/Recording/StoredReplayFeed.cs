@@ -82,7 +82,7 @@ public sealed class StoredReplayFeed : IMarketFeed
             Candles = [],
             Complete = false,
             NextOpenTime = fromOpenTime,
-            Source = "replay-db",
+            Source = "replay",
             Warnings = ["a replay from the database has no REST; candles are built from the stored trades"],
         });
 
