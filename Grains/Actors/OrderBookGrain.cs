@@ -125,6 +125,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             };
             if (action.RequestSnapshot)
                 await RequestSnapshotAsync(action.Reason ?? "snapshot needed");
+            ArchiveSnapshot();
         }
     }
 
@@ -186,7 +187,6 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var now = Now;
         try { _seconds.Advance(); }
         catch (Exception ex) { _logger.LogError(ex, "Per-second aggregation of {Instrument} failed", _instrument); }
-        ArchiveSnapshot();
         var silentFor = now - _lastHeard;
         if (_sync.Status == BookStatus.Synced && silentFor > _options.StaleAfter)
             _sync.MarkStale($"no data from the feed for {silentFor.TotalSeconds:F0} s");
@@ -204,18 +204,22 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             await RequestSnapshotAsync($"{_snapshotRequestReason} (no snapshot after {_options.SnapshotRetryAfter.TotalSeconds:F0} s, asking again)");
     }
 
-    /// <summary>Every <see cref="BookArchiveOptions.BookSnapshotInterval"/>, a synced book's top levels go to the archive (for <c>--replay-db</c> and research).</summary>
+    /// <summary>
+    /// Every <see cref="BookArchiveOptions.BookSnapshotInterval"/> of exchange time, a synced book's top levels go to the
+    /// archive (for <c>--replay-db</c> and research). Exchange time, so a replay stores them at the live cadence.
+    /// </summary>
     private void ArchiveSnapshot()
     {
         if (_archive is null || _sync.Status != BookStatus.Synced || _archiveOptions.BookSnapshotInterval <= TimeSpan.Zero) return;
-        if (_lastArchivedSnapshot != 0 && _time.GetElapsedTime(_lastArchivedSnapshot) < _archiveOptions.BookSnapshotInterval) return;
-        _lastArchivedSnapshot = _time.GetTimestamp();
+        var time = _sync.LastEventTime;
+        if (time - _lastArchivedSnapshot < (long)_archiveOptions.BookSnapshotInterval.TotalMilliseconds) return;
+        _lastArchivedSnapshot = time;
         var depth = Math.Clamp(_archiveOptions.BookSnapshotDepth, 1, MaxDepth);
         var bids = new PriceLevel[Math.Min(depth, _sync.Book.BidCount)];
         var asks = new PriceLevel[Math.Min(depth, _sync.Book.AskCount)];
         _sync.Book.CopyBids(bids);
         _sync.Book.CopyAsks(asks);
-        _archive.TryAddBookSnapshot(_instrument, _sync.LastEventTime, _sync.Book.LastUpdateId, bids, asks);
+        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids, asks);
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;

@@ -1,6 +1,7 @@
 using MarketData.Feeds;
 using MarketData.Recording;
 using MarketData.Streams;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,10 +12,18 @@ public sealed class ReplayFeedGrain(
     IOptions<ReplayOptions> options,
     IClusterClient client,
     TimeProvider time,
-    ILogger<ReplayFeedGrain> logger) : FeedGrainBase(client, time, logger), IReplayFeedGrain
+    ILogger<ReplayFeedGrain> logger,
+    IServiceProvider services) : FeedGrainBase(client, time, logger), IReplayFeedGrain
 {
     protected override FeedKind Kind => FeedKind.Replay;
     protected override bool UsesReminder => false;
 
-    protected override IMarketFeed CreateFeed(IMarketEventSink sink) => new ReplayFeed(options.Value, sink, Time, Logger);
+    /// <summary>Files (<c>--replay</c>), or stored trades and book states (<c>--replay-db</c>), which need the database.</summary>
+    protected override IMarketFeed CreateFeed(IMarketEventSink sink)
+    {
+        if (!options.Value.FromDatabase) return new ReplayFeed(options.Value, sink, Time, Logger);
+        var stored = services.GetService<IStoredMarketData>()
+            ?? throw new InvalidOperationException("A replay from the database (--replay-db) needs ConnectionStrings:Postgres.");
+        return new StoredReplayFeed(options.Value, stored, sink, Time, Logger);
+    }
 }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace MarketData.Silo.Hosting;
 
 /// <summary>
-/// Which feeds this silo starts: the replay when <c>Replay:Files</c> lists files (an offline run),
+/// Which feeds this silo starts: the replay when <c>Replay:Files</c> lists files or <c>--replay-db</c> set a window (an offline run),
 /// otherwise the live Binance feed unless <c>Feeds:Binance:Enabled</c> is false.
 /// </summary>
 public sealed class ActiveFeeds(IOptions<BinanceFeedOptions> binance, IOptions<ReplayOptions> replay)
@@ -16,7 +16,7 @@ public sealed class ActiveFeeds(IOptions<BinanceFeedOptions> binance, IOptions<R
     {
         get
         {
-            if (replay.Value.Files.Count > 0) return [(FeedKind.Replay, replay.Value.FeedId)];
+            if (replay.Value.Files.Count > 0 || replay.Value.FromDatabase) return [(FeedKind.Replay, replay.Value.FeedId)];
             return binance.Value.Enabled ? [(FeedKind.BinanceSpot, binance.Value.FeedId)] : [];
         }
     }

@@ -69,6 +69,7 @@ public static class MarketDataSilo
         services.TryAddSingleton(typeof(LastValidOptions<>));
         services.AddOptions<ModelOutputLimits>().Bind(configuration.GetSection(ModelOutputLimits.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelOutputLimits>, ModelOutputLimitsValidator>();
+        services.AddMarketDataArchive(configuration);
         var recordDirectory = configuration["Record:Directory"];
         if (!string.IsNullOrWhiteSpace(recordDirectory))
         {

@@ -6,7 +6,7 @@ namespace MarketData.Silo.Hosting;
 /// Turns the silo's own switches into configuration keys, leaving the rest (<c>--Key=value</c> overrides)
 /// to the generic host:
 /// <c>--replay FILE...</c> → <c>Replay:Files</c>, <c>--speed max|N</c> → <c>Replay:Speed</c>,
-/// <c>--record DIR</c> → <c>Record:Directory</c>.
+/// <c>--record DIR</c> → <c>Record:Directory</c>, <c>--replay-db FROM TO</c> → <c>Replay:DatabaseFrom</c>/<c>DatabaseTo</c>.
 /// </summary>
 public static class SiloCommandLine
 {
@@ -26,6 +26,14 @@ public static class SiloCommandLine
                         settings[$"Replay:Files:{files++}"] = Path.GetFullPath(args[++i]);
                     if (files == 0) throw new ArgumentException("--replay needs at least one recording file.");
                     break;
+                case "--replay-db":
+                    if (i + 2 >= args.Length) throw new ArgumentException("--replay-db needs a start and an end: ISO-8601 times or Unix milliseconds.");
+                    var from = ParseTime(args[++i], "start");
+                    var to = ParseTime(args[++i], "end");
+                    if (to <= from) throw new ArgumentException($"--replay-db: the end ({to:O}) must be after the start ({from:O}).");
+                    settings["Replay:DatabaseFrom"] = from.ToString("O", CultureInfo.InvariantCulture);
+                    settings["Replay:DatabaseTo"] = to.ToString("O", CultureInfo.InvariantCulture);
+                    break;
                 case "--speed":
                     settings["Replay:Speed"] = ParseSpeed(i + 1 < args.Length ? args[++i] : null);
                     break;
@@ -40,6 +48,13 @@ public static class SiloCommandLine
             }
         }
         return new Parsed(settings, remaining.ToArray());
+    }
+
+    private static DateTimeOffset ParseTime(string text, string which)
+    {
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)) return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)) return time;
+        throw new ArgumentException($"--replay-db: the {which} '{text}' is neither an ISO-8601 time nor Unix milliseconds.");
     }
 
     private static string ParseSpeed(string? text)

@@ -16,7 +16,23 @@ public class SiloCommandLineTests
         Assert.Equal("2.5", SiloCommandLine.Parse(["--speed", "2.5"]).Settings["Replay:Speed"]);
     }
 
+    [Fact]
+    public void Replay_db_takes_iso_times_or_unix_milliseconds()
+    {
+        var iso = SiloCommandLine.Parse(["--replay-db", "2024-08-09T00:00:00Z", "2024-08-09T02:00:00+01:00"]).Settings;
+        Assert.Equal("2024-08-09T00:00:00.0000000+00:00", iso["Replay:DatabaseFrom"]);
+        Assert.Equal("2024-08-09T01:00:00.0000000+00:00", iso["Replay:DatabaseTo"]);
+        var ms = SiloCommandLine.Parse(["--replay-db", "1723161255000", "1723161375000", "--speed", "max"]).Settings;
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1723161255000).ToString("O"), ms["Replay:DatabaseFrom"]);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1723161375000).ToString("O"), ms["Replay:DatabaseTo"]);
+        Assert.Equal("0", ms["Replay:Speed"]);
+    }
+
     [Theory]
+    [InlineData("--replay-db")]
+    [InlineData("--replay-db", "1723161255000")]
+    [InlineData("--replay-db", "yesterday", "1723161255000")]
+    [InlineData("--replay-db", "1723161375000", "1723161255000")]
     [InlineData("--replay")]
     [InlineData("--replay", "--speed", "1")]
     [InlineData("--speed", "fast")]
