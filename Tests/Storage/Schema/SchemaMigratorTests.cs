@@ -142,6 +142,27 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_migrator_whose_connection_dies_mid_script_reports_it_and_leaves_nothing_half_applied()
+    {
+        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        var cs = await server.CreateDatabaseAsync("killed");
+        SchemaScript[] scripts = [new("a-slow.sql", "CREATE TABLE slow_table (v int); SELECT pg_sleep(60);")];
+
+        var run = SchemaMigrator.MigrateAsync(cs, scripts, new RecordingLogger(output), default);
+        await WaitUntilAsync(async () => await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()") == 1,
+            "the script to run");
+        await Db.ExecuteAsync(cs, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+
+        var error = await Assert.ThrowsAsync<SchemaMigrationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
+        output.WriteLine(error.Message);
+        Assert.Contains("a-slow.sql", error.Message, StringComparison.Ordinal);
+        Assert.False(await Db.ScalarAsync<bool>(cs, "SELECT to_regclass('slow_table') IS NOT NULL"));
+        Assert.Empty(await Db.StringsAsync(cs, $"SELECT name FROM {SchemaMigrator.MigrationsTable}"));
+        // The lock went with the connection: the next migrator is not blocked.
+        Assert.Equal(["a-slow.sql"], (await SchemaMigrator.MigrateAsync(cs, [new("a-slow.sql", "CREATE TABLE slow_table (v int);")], new RecordingLogger(output), default)).Applied);
+    }
+
+    [Fact]
     public async Task A_missing_database_is_reported_by_name_and_not_created()
     {
         if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
