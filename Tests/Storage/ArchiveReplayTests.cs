@@ -117,7 +117,8 @@ public sealed class ArchiveReplayTests(PostgresFixture fixture, ITestOutputHelpe
 internal static class ClusterSetup
 {
     /// <summary>What a database needs before a silo uses it.</summary>
-    public static Task PrepareDatabaseAsync(string connectionString) => Task.CompletedTask;
+    public static Task PrepareDatabaseAsync(string connectionString)
+        => MarketData.Storage.Schema.SchemaMigrator.MigrateAsync(connectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     public static async Task<InProcessTestCluster> StartAsync(string connectionString, Dictionary<string, string?> settings)
     {
