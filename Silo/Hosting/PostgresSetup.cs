@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Net.Sockets;
 using MarketData.Storage.Schema;
-using Npgsql;
 
 namespace MarketData.Silo.Hosting;
 
@@ -43,29 +42,22 @@ public static class PostgresSetup
         return 1;
     }
 
-    /// <summary>Applies the schema; null when done, else why not (the server named, never the password).</summary>
+    /// <summary>Applies the schema; null when done, else why not (<see cref="SchemaMigrator"/> names the server, never the password).</summary>
     public static async Task<string?> TryMigrateAsync(string connectionString, ILogger logger, CancellationToken cancellationToken)
     {
-        string where;
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(connectionString);
-            where = $"{builder.Host}:{builder.Port}/{builder.Database}";
-        }
-        catch (ArgumentException ex)
-        {
-            return $"ConnectionStrings:Postgres is not a valid PostgreSQL connection string: {ex.Message}";
-        }
-        try
-        {
-            logger.LogInformation("Migrating the PostgreSQL schema at {Database}", where);
             await SchemaMigrator.MigrateAsync(connectionString, logger, cancellationToken);
-            logger.LogInformation("PostgreSQL schema at {Database} is up to date", where);
             return null;
         }
-        catch (Exception ex) when (ex is DbException or SocketException or TimeoutException or IOException or InvalidOperationException)
+        catch (SchemaMigrationException ex)
         {
-            return $"Cannot migrate the PostgreSQL database at {where}: {ex.Message}";
+            return ex.Message;
+        }
+        catch (Exception ex) when (ex is DbException or SocketException or TimeoutException or IOException)
+        {
+            // The connection broke between scripts: the applied ones stay recorded, the next run goes on from there.
+            return $"Migrating the PostgreSQL schema failed part-way: {ex.Message}";
         }
     }
 }
