@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Runtime.Providers;
 using Orleans.Streams;
 
 namespace MarketData.Silo.Hosting;
@@ -46,13 +47,18 @@ public static class MarketDataSilo
                 .AddMemoryGrainStorage(PubSubStore)
                 .UseInMemoryReminderService();
         }
+        var cluster = PostgresSetup.ConnectionString(configuration) is not null;
         silo.AddMemoryStreams(MarketStreams.Provider, b =>
             {
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
                 b.ConfigurePartitioning(streams.Queues);
                 b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = streams.PollPeriod));
+                if (cluster) StreamRetryBackoff.Apply(b, streams.RetryBackoffMax);
             })
-            .AddMemoryStreams(MarketStreams.SnapshotProvider);
+            .AddMemoryStreams(MarketStreams.SnapshotProvider, b =>
+            {
+                if (cluster) StreamRetryBackoff.Apply(b, streams.RetryBackoffMax);
+            });
         silo.Services.AddMarketDataServices(configuration);
         return silo;
     }
@@ -165,6 +171,38 @@ public sealed class MarketStreamOptions
 
     /// <summary>How often pulling agents poll the queues. Orleans' default of 100 ms would dominate latency.</summary>
     public TimeSpan PollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// Longest wait between a pulling agent's retries of a failed queue read or event delivery, in a PostgreSQL
+    /// cluster (<see cref="StreamRetryBackoff"/>). Orleans waits 10-20 s after a failed read and up to 30 s between
+    /// deliveries, which after a silo's death would hold the books' streams for that long.
+    /// </summary>
+    public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Retry spacing of the pulling agents in a cluster: exponential from 50 ms up to a ceiling of about a second.
+/// A memory stream queue lives in a grain; when its silo dies, the agents' reads and the deliveries to book grains
+/// of that silo fail until membership declares it dead. Orleans' own backoff (10-20 s for reads, 1-30 s for
+/// deliveries) would then delay the books by up to that much after the cluster has already recovered; retrying
+/// within a second costs a few failed local calls during the outage.
+/// </summary>
+internal sealed class StreamRetryBackoff(TimeSpan max) : IQueueReaderBackoffProvider, IMessageDeliveryBackoffProvider
+{
+    private static readonly TimeSpan Min = TimeSpan.FromMilliseconds(50);
+
+    public static void Apply(ISiloPersistentStreamConfigurator streams, TimeSpan max)
+    {
+        var ceiling = max > Min ? max : Min;
+        streams.ConfigureBackoffProvider((_, _) => (IQueueReaderBackoffProvider)new StreamRetryBackoff(ceiling));
+        streams.ConfigureBackoffProvider((_, _) => (IMessageDeliveryBackoffProvider)new StreamRetryBackoff(ceiling));
+    }
+
+    public TimeSpan Next(int attempt)
+    {
+        var doubled = Min.TotalMilliseconds * Math.Pow(2, Math.Clamp(attempt, 0, 16));
+        return TimeSpan.FromMilliseconds(Math.Min(doubled, max.TotalMilliseconds));
+    }
 }
 
 /// <summary>Fails silo start-up with every problem in <c>BaseInput</c>.</summary>

@@ -33,6 +33,9 @@ public sealed class FailoverCluster : IAsyncDisposable
         ClusterId = $"failover-{Guid.NewGuid():N}"[..20];
     }
 
+    /// <summary>Logs every change of a book's observed state while waiting (diagnostics).</summary>
+    public bool Trace { get; set; }
+
     public string ConnectionString { get; }
     public string ClusterId { get; }
     public FakeBinanceServer Exchange { get; }
@@ -70,11 +73,10 @@ public sealed class FailoverCluster : IAsyncDisposable
             // One line per entry, and only what tells where the feed runs and why a silo failed.
             ["Logging:Console:FormatterName"] = "simple",
             ["Logging:Console:FormatterOptions:SingleLine"] = "true",
+            ["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:MarketData"] = "Information",
         };
-        string[] streams = ["depth@100ms", "aggTrade", "trade", "bookTicker", "ticker"];
-        for (var i = 0; i < streams.Length; i++) settings[$"Feeds:Binance:Streams:{i}"] = streams[i];
         for (var i = 0; i < Symbols.Length; i++) settings[$"Feeds:Binance:Symbols:{i}"] = Symbols[i];
         foreach (var (key, value) in _extraSettings) settings[key] = value;
         return settings;
@@ -95,6 +97,30 @@ public sealed class FailoverCluster : IAsyncDisposable
     public SiloProcess? FeedHost()
         => Alive.Select(s => (Silo: s, At: s.LastLogged(FeedStartedLine))).Where(x => x.At is not null).OrderByDescending(x => x.At).Select(x => x.Silo).FirstOrDefault();
 
+    /// <summary>Waits until every started silo serves HTTP (so it has joined the cluster) and every book is synced.</summary>
+    public async Task<TimeSpan> WaitReadyAsync(TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        foreach (var silo in _silos)
+        {
+            while (true)
+            {
+                if (silo.HasExited) throw new InvalidOperationException($"{silo.Name} exited during start-up.\n{Diagnostics()}");
+                if (watch.Elapsed > timeout) throw new TimeoutException($"{silo.Name} did not serve HTTP within {timeout}.\n{Diagnostics()}");
+                try
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    using var response = await silo.Http.GetAsync("/health", cts.Token);
+                    if (response.IsSuccessStatusCode) break;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException) { }
+                await Task.Delay(100);
+            }
+        }
+        await WaitAllSyncedAsync(timeout - watch.Elapsed);
+        return watch.Elapsed;
+    }
+
     /// <summary>
     /// Waits until every book is <c>synced</c> (asked through the live silos in turn) and, with <paramref name="newerThan"/>,
     /// at an update id past the exchange's at that point: data received after it, not a book left over from before.
@@ -114,7 +140,9 @@ public sealed class FailoverCluster : IAsyncDisposable
             {
                 var silo = alive[_probe++ % alive.Count];
                 var (synced, seen) = await ProbeBookAsync(silo, symbol, newerThan?.GetValueOrDefault(symbol) ?? long.MinValue);
-                last[symbol] = $"{silo.Name} {seen}";
+                var state = $"{silo.Name} {seen}";
+                if (Trace && (!last.TryGetValue(symbol, out var before) || before != state)) _log($"{FailoverCluster.Seconds(watch.Elapsed)} {symbol}: {state}");
+                last[symbol] = state;
                 if (synced) pending.Remove(symbol);
             }
             if (pending.Count > 0) await Task.Delay(100);
@@ -133,7 +161,7 @@ public sealed class FailoverCluster : IAsyncDisposable
             using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cts.Token));
             var status = document.RootElement.GetProperty("status").GetString();
             var updateId = document.RootElement.GetProperty("lastUpdateId").GetInt64();
-            return (status == "synced" && updateId > newerThan, $"{status} at {updateId} (needs > {newerThan})");
+            return (status == "synced" && updateId > newerThan, updateId > newerThan ? $"{status}, new data" : $"{status}, old data");
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException or KeyNotFoundException)
         {
@@ -151,7 +179,7 @@ public sealed class FailoverCluster : IAsyncDisposable
         victim.Kill();
         var newerThan = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var symbol in Symbols) newerThan[symbol] = (await Exchange.BookAsync(symbol)).LastUpdateId;
-        _log($"killed {victim.Name} (pid {victim.ProcessId}); exchange update ids at the kill: {string.Join(", ", newerThan.Select(kv => $"{kv.Key} {kv.Value}"))}");
+        _log($"{DateTime.Now:HH:mm:ss.fff} killed {victim.Name} (pid {victim.ProcessId}); exchange update ids at the kill: {string.Join(", ", newerThan.Select(kv => $"{kv.Key} {kv.Value}"))}");
         await WaitAllSyncedAsync(timeout, newerThan);
         return watch.Elapsed;
     }

@@ -1,4 +1,7 @@
 using System.Globalization;
+using MarketData.Books;
+using MarketData.Client;
+using MarketData.Instruments;
 using MarketData.Tests.Postgres;
 using Xunit.Abstractions;
 
@@ -27,7 +30,7 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
 
         cluster.StartSilo();
         cluster.StartSilo();
-        var startup = await cluster.WaitAllSyncedAsync(TimeSpan.FromSeconds(90));
+        var startup = await cluster.WaitReadyAsync(TimeSpan.FromSeconds(90));
         output.WriteLine($"two silos up and every book synced after {FailoverCluster.Seconds(startup)}");
 
         // Several models: their grains spread over both silos, so some of them die with the victim.
@@ -40,8 +43,18 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
             acknowledged[model] = (await FailoverCluster.SubmitModelOutputAsync(via, "BTCUSDT", model, confidence), confidence);
         }
 
+        // An Orleans client that finds the gateways in the membership table, connected before the kill.
+        await using var client = await MarketDataClient.ConnectAsync(new MarketDataClientOptions
+        {
+            PostgresConnectionString = database,
+            ServiceId = cluster.ClusterId,
+            ClusterId = cluster.ClusterId,
+        });
+        Assert.Equal(BookStatus.Synced, (await client.GetBookAsync(new Instrument("binance", "ETHUSDT"), 5)).Status);
+
         // The worst case is the silo running the feed: ingestion itself has to move.
         var victim = cluster.FeedHost() ?? via;
+        cluster.Trace = true;
         output.WriteLine($"feed host: {cluster.FeedHost()?.Name ?? "unknown (killing the first silo)"}");
         TimeSpan failover;
         try
@@ -63,6 +76,11 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
             Assert.Equal(acknowledged[model].Sequence, sequence);
             Assert.Equal(acknowledged[model].Confidence, confidence, 9);
         }
+
+        // The client carries on through the surviving gateway.
+        var history = await Eventually.WaitAsync(() => TryAsync(() => client.GetModelOutputsAsync("BTCUSDT", models[0], 10)),
+            h => h is { Count: 1 }, "the client reading through the surviving gateway", TimeSpan.FromSeconds(30));
+        Assert.Equal(acknowledged[models[0]].Sequence, history![0].Sequence);
     }
 
     [Fact]
@@ -79,6 +97,13 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
         Assert.Equal(1, refused);
         Assert.Contains($"127.0.0.1:{port}", refusedText, StringComparison.Ordinal);
         output.WriteLine(refusedText.Trim());
+    }
+
+    /// <summary>Null while the client still fails over to the surviving gateway.</summary>
+    private static async Task<T?> TryAsync<T>(Func<Task<T>> call) where T : class
+    {
+        try { return await call(); }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException) { return null; }
     }
 
     private static int FreePort()
