@@ -21,6 +21,7 @@ public sealed class FailoverCluster : IAsyncDisposable
 
     private readonly Action<string> _log;
     private readonly List<SiloProcess> _silos = [];
+    private readonly HashSet<SiloProcess> _killed = [];
     private readonly Dictionary<string, string?> _extraSettings;
     private int _probe;
 
@@ -97,15 +98,15 @@ public sealed class FailoverCluster : IAsyncDisposable
     public SiloProcess? FeedHost()
         => Alive.Select(s => (Silo: s, At: s.LastLogged(FeedStartedLine))).Where(x => x.At is not null).OrderByDescending(x => x.At).Select(x => x.Silo).FirstOrDefault();
 
-    /// <summary>Waits until every started silo serves HTTP (so it has joined the cluster) and every book is synced.</summary>
+    /// <summary>Waits until every started silo not killed serves HTTP (so it has joined the cluster) and every book is synced.</summary>
     public async Task<TimeSpan> WaitReadyAsync(TimeSpan timeout)
     {
         var watch = Stopwatch.StartNew();
-        foreach (var silo in _silos)
+        foreach (var silo in _silos.Where(s => !_killed.Contains(s)))
         {
             while (true)
             {
-                if (silo.HasExited) throw new InvalidOperationException($"{silo.Name} exited during start-up.\n{Diagnostics()}");
+                if (silo.HasExited) throw new InvalidOperationException($"{silo.Name} exited without being killed.\n{Diagnostics()}");
                 if (watch.Elapsed > timeout) throw new TimeoutException($"{silo.Name} did not serve HTTP within {timeout}.\n{Diagnostics()}");
                 try
                 {
@@ -176,6 +177,7 @@ public sealed class FailoverCluster : IAsyncDisposable
     public async Task<TimeSpan> KillAndMeasureAsync(SiloProcess victim, TimeSpan timeout)
     {
         var watch = Stopwatch.StartNew();
+        _killed.Add(victim);
         victim.Kill();
         var newerThan = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var symbol in Symbols) newerThan[symbol] = (await Exchange.BookAsync(symbol)).LastUpdateId;
