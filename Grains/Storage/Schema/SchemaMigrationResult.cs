@@ -24,8 +24,9 @@ public sealed class SchemaMigrationResult
     public IReadOnlyList<string> Changed { get; }
 
     public override string ToString()
-        => $"database {Database}: applied {Applied.Count}{List(Applied)}, skipped {Skipped.Count}{List(Skipped)}"
-            + (Changed.Count > 0 ? $", of which changed since last applied{List(Changed)}" : "");
+        => $"database {Database}: applied {Applied.Count}{List(Applied)}"
+            + (Changed.Count > 0 ? $" of which {Changed.Count} changed since applied before{List(Changed)}" : "")
+            + $", skipped {Skipped.Count}{List(Skipped)}";
 
     private static string List(IReadOnlyList<string> names) => names.Count == 0 ? "" : $" ({string.Join(", ", names)})";
 }

@@ -172,6 +172,13 @@ public static class SchemaMigrator
             await record.ExecuteNonQueryAsync(ct);
             await transaction.CommitAsync(ct);
         }
+        catch (NpgsqlException ex) when (ex is not PostgresException)
+        {
+            // The server rolls back a transaction whose connection went away.
+            throw new SchemaMigrationException(
+                $"The connection to {target.Server} was lost while schema script {script.Name} ran on database \"{target.Database}\": {ex.Message}. "
+                + "The script was not recorded; run the migrator again (scripts are idempotent).", ex);
+        }
         catch (PostgresException ex)
         {
             // Disposing the transaction rolls it back; scripts before this one stay applied.
