@@ -9,6 +9,9 @@ if (args.Length > 0 && args[0] == "base-input")
     return await BaseInputLatency.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "base-input-client")
     return await BaseInputLatency.RunClientAsync(args[1..]);
+// `failover [kills] [silos]` kills the feed's silo process in a PostgreSQL cluster and times the books' recovery.
+if (args.Length > 0 && args[0] == "failover")
+    return await FailoverBenchmark.RunAsync(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
 return 0;

@@ -22,6 +22,8 @@ public static class Cli
                marketdata model-outputs <SYMBOL> [--model NAME] [--limit N] [--exchange binance]
                marketdata feeds                                              every feed's state and counters
         options: --gateway-port P (default 30000)  --service-id S  --cluster-id C  --verbose
+                 --postgres CONNSTR   find the silos in the cluster's PostgreSQL membership table (default: the
+                                      environment variable ConnectionStrings__Postgres; else localhost clustering)
         exit codes: 0 ok, 2 bad usage, 3 not found, 4 cluster unreachable, 5 data quality below the minimum
         """;
 
@@ -43,7 +45,10 @@ public static class Cli
         }
         catch (Exception ex)
         {
-            await errors.WriteLineAsync($"Cannot connect to the cluster at gateway port {command.Client.GatewayPort}: {ex.Message}");
+            var where = command.Client.PostgresConnectionString is null
+                ? $"at gateway port {command.Client.GatewayPort}"
+                : "through its PostgreSQL membership table";
+            await errors.WriteLineAsync($"Cannot connect to the cluster {where}: {ex.Message}");
             return 4;
         }
 
@@ -134,7 +139,13 @@ public static class Cli
         public CandleSeriesKey Series => new(Instrument, Timeframe);
     }
 
+    /// <summary>The silos' own variable for the connection string; the CLI uses it when --postgres is not given.</summary>
+    public const string PostgresEnvironmentVariable = "ConnectionStrings__Postgres";
+
     internal static bool TryParse(string[] args, out Command command, out string error)
+        => TryParse(args, Environment.GetEnvironmentVariable, out command, out error);
+
+    internal static bool TryParse(string[] args, Func<string, string?> environment, out Command command, out string error)
     {
         command = null!;
         var positional = new List<string>();
@@ -143,7 +154,8 @@ public static class Cli
         long? asOf = null;
         var minQuality = Inputs.BaseDataRequest.DefaultMinQuality;
         string? timeframeText = null, exchange = null, model = null;
-        var client = new MarketDataClientOptions();
+        var postgres = environment(PostgresEnvironmentVariable);
+        var client = new MarketDataClientOptions { PostgresConnectionString = string.IsNullOrWhiteSpace(postgres) ? null : postgres };
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -185,6 +197,14 @@ public static class Cli
                 case "--service-id": client = client with { ServiceId = Value() ?? "" }; break;
                 case "--cluster-id": client = client with { ClusterId = Value() ?? "" }; break;
                 case "--verbose": client = client with { Verbose = true }; break;
+                case "--postgres":
+                    if (Value() is not { } connection || string.IsNullOrWhiteSpace(connection) || connection.StartsWith("--", StringComparison.Ordinal))
+                    {
+                        error = "--postgres needs a PostgreSQL connection string (\"Host=...;Database=...;Username=...\").";
+                        return false;
+                    }
+                    client = client with { PostgresConnectionString = connection };
+                    break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal)) { error = $"Unknown option {arg}."; return false; }
                     positional.Add(arg);

@@ -7,6 +7,7 @@ using MarketData.Inputs;
 using MarketData.Instruments;
 using MarketData.ModelOutputs;
 using MarketData.Streams;
+using Orleans.Configuration;
 using Orleans.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,14 +39,31 @@ public sealed class MarketDataClient : IAsyncDisposable
         _exchange = exchange;
     }
 
-    /// <summary>Connects to a silo's gateway on this machine (the embedded default's localhost clustering).</summary>
+    /// <summary>
+    /// Connects to the cluster: through the membership table in PostgreSQL when
+    /// <see cref="MarketDataClientOptions.PostgresConnectionString"/> is set (any live silo's gateway; another one
+    /// when it dies), else to a silo's gateway on this machine (the embedded default's localhost clustering).
+    /// </summary>
     public static async Task<MarketDataClient> ConnectAsync(MarketDataClientOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var host = Host.CreateDefaultBuilder()
             .ConfigureLogging(logging => logging.SetMinimumLevelForOrleans(options.Verbose))
-            .UseOrleansClient(client => client
-                .UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId)
-                .AddMemoryStreams(MarketStreams.SnapshotProvider))
+            .UseOrleansClient(client =>
+            {
+                if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+                {
+                    client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+                }
+                else
+                {
+                    client.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = options.PostgresConnectionString; })
+                        .Configure<ClusterOptions>(o => { o.ServiceId = options.ServiceId; o.ClusterId = options.ClusterId; })
+                        // Orleans re-reads the gateway list every minute by default; a silo's death should not cost that long.
+                        .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
+                }
+                client.AddMemoryStreams(MarketStreams.SnapshotProvider);
+            })
             .Build();
         await host.StartAsync(cancellationToken);
         return new MarketDataClient(host, options.Exchange);
@@ -177,6 +195,9 @@ public sealed class MarketDataClient : IAsyncDisposable
     /// <summary>True when a registered feed follows the instrument (an unknown one has no book).</summary>
     public Task<bool> IsFollowedAsync(Instrument instrument) => _grains.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(instrument.Exchange, instrument.Symbol);
 
+    /// <summary>How often a client over PostgreSQL clustering re-reads the list of live gateways.</summary>
+    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(10);
+
     public async ValueTask DisposeAsync()
     {
         if (_host is null) return;
@@ -187,7 +208,15 @@ public sealed class MarketDataClient : IAsyncDisposable
 
 public sealed record MarketDataClientOptions
 {
+    /// <summary>The gateway of localhost clustering; ignored with <see cref="PostgresConnectionString"/>.</summary>
     public int GatewayPort { get; init; } = 30000;
+
+    /// <summary>
+    /// The cluster's PostgreSQL database (the silos' <c>ConnectionStrings:Postgres</c>): the client finds the
+    /// gateways in its membership table. Null: localhost clustering on <see cref="GatewayPort"/>.
+    /// </summary>
+    public string? PostgresConnectionString { get; init; }
+
     public string ServiceId { get; init; } = "marketdata";
     public string ClusterId { get; init; } = "dev";
     public bool Verbose { get; init; }

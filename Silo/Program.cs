@@ -1,8 +1,10 @@
 using MarketData.Silo.Hosting;
 using MarketData.Silo.Http;
 
-// A market-data silo: Orleans (embedded default: localhost clustering, memory streams, storage and
-// reminders), the feeds (live Binance, or a replay with --replay), and the HTTP API on the same host.
+// A market-data silo: Orleans (embedded default: localhost clustering, memory streams, storage and reminders;
+// with ConnectionStrings:Postgres: membership, grain state and reminders in PostgreSQL, several silos per
+// cluster), the feeds (live Binance, or a replay with --replay), and the HTTP API on the same host.
+// `migrate` applies the PostgreSQL schema and exits.
 SiloCommandLine.Parsed commandLine;
 try
 {
@@ -18,14 +20,15 @@ catch (ArgumentException ex)
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandLine.Remaining, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddInMemoryCollection(commandLine.Settings);
 
-var orleans = builder.Configuration.GetSection("Orleans");
+if (commandLine.Verb == SiloCommandLine.MigrateVerb)
+{
+    using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
+    return await PostgresSetup.RunMigrateCommandAsync(builder.Configuration, loggers.CreateLogger("MarketData.Migrate"), Console.Error, CancellationToken.None);
+}
+
 builder.UseOrleans(silo =>
 {
-    silo.UseLocalhostClustering(
-        siloPort: orleans.GetValue("SiloPort", 11111),
-        gatewayPort: orleans.GetValue("GatewayPort", 30000),
-        serviceId: orleans.GetValue("ServiceId", "marketdata") ?? "marketdata",
-        clusterId: orleans.GetValue("ClusterId", "dev") ?? "dev");
+    silo.UseMarketDataClustering(builder.Configuration);
     silo.AddMarketDataProviders(builder.Configuration);
 });
 builder.Services.AddSingleton<ActiveFeeds>();
@@ -33,6 +36,16 @@ builder.Services.AddHostedService<FeedStarter>();
 builder.Services.AddHostedService<SnapshotPublisherStarter>();
 
 var app = builder.Build();
+// The schema before Orleans starts: its providers read their queries from the database when they start.
+if (PostgresSetup.ConnectionString(builder.Configuration) is { } postgres && PostgresSetup.MigrateOnStart(builder.Configuration))
+{
+    var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MarketData.Migrate");
+    if (await PostgresSetup.TryMigrateAsync(postgres, logger, app.Lifetime.ApplicationStopping) is { } failure)
+    {
+        logger.LogCritical("{Failure} (set {Key}=false to skip migrating at start)", failure, PostgresSetup.MigrateOnStartKey);
+        return 1;
+    }
+}
 app.MapMarketDataApi();
 await app.RunAsync();
 return 0;

@@ -1,3 +1,4 @@
+using System.Net;
 using MarketData.Actors;
 using MarketData.Domain.ModelOutputs;
 using MarketData.Exchanges.Binance;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Runtime.Providers;
 using Orleans.Streams;
 
 namespace MarketData.Silo.Hosting;
@@ -21,25 +23,74 @@ public static class MarketDataSilo
 {
 
     /// <summary>
-    /// Embedded default: memory streams, memory grain storage, in-memory reminders. Clustering is left to the
-    /// caller (localhost for the host program, the test cluster's own for tests).
+    /// Streams are memory streams in both modes. Grain storage (default, <c>marketdata</c>, <c>PubSubStore</c>) and
+    /// reminders are in memory in the embedded default, and in PostgreSQL (ADO.NET, invariant <c>Npgsql</c>) when
+    /// <c>ConnectionStrings:Postgres</c> is set. Clustering is left to the caller (<see cref="UseMarketDataClustering"/>
+    /// for the host program, the test cluster's own for tests).
     /// </summary>
     public static ISiloBuilder AddMarketDataProviders(this ISiloBuilder silo, IConfiguration configuration)
     {
         var streams = configuration.GetSection(StreamOptionsSection).Get<MarketStreamOptions>() ?? new MarketStreamOptions();
-        silo.AddMemoryGrainStorageAsDefault()
-            .AddMemoryGrainStorage(StorageNames.MarketData)
-            .UseInMemoryReminderService()
-            .AddMemoryStreams(MarketStreams.Provider, b =>
+        if (PostgresSetup.ConnectionString(configuration) is { } postgres)
+        {
+            void Storage(AdoNetGrainStorageOptions o) { o.Invariant = PostgresSetup.Invariant; o.ConnectionString = postgres; }
+            silo.AddAdoNetGrainStorageAsDefault(Storage)
+                .AddAdoNetGrainStorage(StorageNames.MarketData, Storage)
+                .AddAdoNetGrainStorage(PubSubStore, Storage)
+                .UseAdoNetReminderService(o => { o.Invariant = PostgresSetup.Invariant; o.ConnectionString = postgres; });
+        }
+        else
+        {
+            silo.AddMemoryGrainStorageAsDefault()
+                .AddMemoryGrainStorage(StorageNames.MarketData)
+                // Snapshot streams are subscribed to explicitly (by clients collecting training data): that needs pub-sub state.
+                .AddMemoryGrainStorage(PubSubStore)
+                .UseInMemoryReminderService();
+        }
+        var cluster = PostgresSetup.ConnectionString(configuration) is not null;
+        silo.AddMemoryStreams(MarketStreams.Provider, b =>
             {
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
                 b.ConfigurePartitioning(streams.Queues);
                 b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = streams.PollPeriod));
+                if (cluster) StreamRetryBackoff.Apply(b, streams.RetryBackoffMax);
             })
-            // Snapshot streams are subscribed to explicitly (by clients collecting training data): that needs pub-sub state.
-            .AddMemoryGrainStorage("PubSubStore")
-            .AddMemoryStreams(MarketStreams.SnapshotProvider);
+            .AddMemoryStreams(MarketStreams.SnapshotProvider, b =>
+            {
+                if (cluster) StreamRetryBackoff.Apply(b, streams.RetryBackoffMax);
+            });
         silo.Services.AddMarketDataServices(configuration);
+        return silo;
+    }
+
+    /// <summary>Pub-sub state of explicitly subscribed streams (Orleans' well-known name).</summary>
+    public const string PubSubStore = "PubSubStore";
+
+    /// <summary>
+    /// The host program's clustering, from <c>Orleans:*</c>. Embedded default: localhost clustering, one silo. With
+    /// <c>ConnectionStrings:Postgres</c>: membership in PostgreSQL, so several silos (on one machine: distinct
+    /// <c>Orleans:SiloPort</c> and <c>Orleans:GatewayPort</c>) form one cluster, listening on
+    /// <c>Orleans:AdvertisedIP</c>, with the failure detection of <see cref="MembershipTuning"/>.
+    /// </summary>
+    public static ISiloBuilder UseMarketDataClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var orleans = configuration.GetSection("Orleans");
+        var siloPort = orleans.GetValue("SiloPort", 11111);
+        var gatewayPort = orleans.GetValue("GatewayPort", 30000);
+        var serviceId = orleans.GetValue("ServiceId", "marketdata") ?? "marketdata";
+        var clusterId = orleans.GetValue("ClusterId", "dev") ?? "dev";
+        if (PostgresSetup.ConnectionString(configuration) is not { } postgres)
+            return silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
+
+        var advertisedText = orleans.GetValue("AdvertisedIP", "127.0.0.1");
+        if (!IPAddress.TryParse(advertisedText, out var advertised))
+            throw new InvalidOperationException($"Orleans:AdvertisedIP must be an IP address, not '{advertisedText}'.");
+        silo.UseAdoNetClustering(o => { o.Invariant = PostgresSetup.Invariant; o.ConnectionString = postgres; })
+            .Configure<ClusterOptions>(o => { o.ServiceId = serviceId; o.ClusterId = clusterId; })
+            // Bound to the advertised address unless told to listen on every interface (containers).
+            .ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
+        var tuning = orleans.GetSection(MembershipTuning.Section);
+        silo.Configure<ClusterMembershipOptions>(o => MembershipTuning.Apply(o, tuning));
         return silo;
     }
 
@@ -60,6 +111,7 @@ public static class MarketDataSilo
             configuration.GetSection(FallbackOptions.SectionName).Bind(options.Fallback);
         }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BinanceFeedOptions>, BinanceFeedOptionsValidator>();
+        services.AddOptions<FeedWatchdogOptions>().Bind(configuration.GetSection(FeedWatchdogOptions.Section));
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection("Replay"));
         services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
         services.AddOptions<CandleOptions>().Bind(configuration.GetSection(CandleOptions.Section));
@@ -81,6 +133,37 @@ public static class MarketDataSilo
     }
 }
 
+/// <summary>
+/// Failure detection of a PostgreSQL cluster, tuned so that a silo killed on this machine is declared dead within
+/// about 6-10 s (Orleans' defaults take 15-60 s: 5 s probes, a membership table read every minute). Each key of
+/// <c>Orleans:Membership</c> overrides the matching <see cref="ClusterMembershipOptions"/> property.
+/// </summary>
+public static class MembershipTuning
+{
+    public const string Section = "Membership";
+
+    /// <summary>Initial probe timeout and period; Orleans adapts it per peer between half and four times this.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Missed probes that make a silo suspect it (and vote it dead).</summary>
+    public const int NumMissedProbesLimit = 3;
+
+    /// <summary>How often each silo re-reads the membership table (a safety net beside gossip).</summary>
+    public static readonly TimeSpan TableRefreshTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Heartbeat written to the table; three missed ones make an entry stale.</summary>
+    public static readonly TimeSpan IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+
+    public static void Apply(ClusterMembershipOptions options, IConfiguration overrides)
+    {
+        options.ProbeTimeout = ProbeTimeout;
+        options.NumMissedProbesLimit = NumMissedProbesLimit;
+        options.TableRefreshTimeout = TableRefreshTimeout;
+        options.IAmAliveTablePublishTimeout = IAmAliveTablePublishTimeout;
+        overrides.Bind(options);
+    }
+}
+
 /// <summary>Memory stream tuning, bound from <c>Streams</c>.</summary>
 public sealed class MarketStreamOptions
 {
@@ -89,6 +172,38 @@ public sealed class MarketStreamOptions
 
     /// <summary>How often pulling agents poll the queues. Orleans' default of 100 ms would dominate latency.</summary>
     public TimeSpan PollPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// Longest wait between a pulling agent's retries of a failed queue read or event delivery, in a PostgreSQL
+    /// cluster (<see cref="StreamRetryBackoff"/>). Orleans waits 10-20 s after a failed read and up to 30 s between
+    /// deliveries, which after a silo's death would hold the books' streams for that long.
+    /// </summary>
+    public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Retry spacing of the pulling agents in a cluster: exponential from 50 ms up to a ceiling of about a second.
+/// A memory stream queue lives in a grain; when its silo dies, the agents' reads and the deliveries to book grains
+/// of that silo fail until membership declares it dead. Orleans' own backoff (10-20 s for reads, 1-30 s for
+/// deliveries) would then delay the books by up to that much after the cluster has already recovered; retrying
+/// within a second costs a few failed local calls during the outage.
+/// </summary>
+internal sealed class StreamRetryBackoff(TimeSpan max) : IQueueReaderBackoffProvider, IMessageDeliveryBackoffProvider
+{
+    private static readonly TimeSpan Min = TimeSpan.FromMilliseconds(50);
+
+    public static void Apply(ISiloPersistentStreamConfigurator streams, TimeSpan max)
+    {
+        var ceiling = max > Min ? max : Min;
+        streams.ConfigureBackoffProvider((_, _) => (IQueueReaderBackoffProvider)new StreamRetryBackoff(ceiling));
+        streams.ConfigureBackoffProvider((_, _) => (IMessageDeliveryBackoffProvider)new StreamRetryBackoff(ceiling));
+    }
+
+    public TimeSpan Next(int attempt)
+    {
+        var doubled = Min.TotalMilliseconds * Math.Pow(2, Math.Clamp(attempt, 0, 16));
+        return TimeSpan.FromMilliseconds(Math.Min(doubled, max.TotalMilliseconds));
+    }
 }
 
 /// <summary>Fails silo start-up with every problem in <c>BaseInput</c>.</summary>

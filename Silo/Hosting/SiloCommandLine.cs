@@ -7,17 +7,23 @@ namespace MarketData.Silo.Hosting;
 /// to the generic host:
 /// <c>--replay FILE...</c> → <c>Replay:Files</c>, <c>--speed max|N</c> → <c>Replay:Speed</c>,
 /// <c>--record DIR</c> → <c>Record:Directory</c>, <c>--replay-db FROM TO</c> → <c>Replay:DatabaseFrom</c>/<c>DatabaseTo</c>.
+/// A first argument <c>migrate</c> is the verb that applies the PostgreSQL schema and exits instead of running the silo.
 /// </summary>
 public static class SiloCommandLine
 {
-    public sealed record Parsed(Dictionary<string, string?> Settings, string[] Remaining);
+    public const string MigrateVerb = "migrate";
+
+    /// <param name="Verb">Null to run the silo; <see cref="MigrateVerb"/> to migrate the database and exit.</param>
+    public sealed record Parsed(Dictionary<string, string?> Settings, string[] Remaining, string? Verb = null);
 
     public static Parsed Parse(string[] args)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var remaining = new List<string>();
         var files = 0;
-        for (var i = 0; i < args.Length; i++)
+        // Only in first place, so that a recording named "migrate" after --replay stays a file.
+        string? verb = args.Length > 0 && args[0] == MigrateVerb ? MigrateVerb : null;
+        for (var i = verb is null ? 0 : 1; i < args.Length; i++)
         {
             switch (args[i])
             {
@@ -47,7 +53,7 @@ public static class SiloCommandLine
                     break;
             }
         }
-        return new Parsed(settings, remaining.ToArray());
+        return new Parsed(settings, remaining.ToArray(), verb);
     }
 
     private static DateTimeOffset ParseTime(string text, string which)

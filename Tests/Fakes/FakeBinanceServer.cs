@@ -455,7 +455,9 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
 
     // ---------------------------------------------------------------- protocol
 
-    [GeneratedRegex("^[a-z0-9]{1,20}@(depth|depth@100ms|depth@1000ms|trade|aggTrade|bookTicker|ticker)$")]
+    // Kline subscriptions are accepted (a silo run with its appsettings.json asks for them) but stay silent: candles
+    // then come from trades and REST.
+    [GeneratedRegex("^[a-z0-9]{1,20}@(depth|depth@100ms|depth@1000ms|trade|aggTrade|bookTicker|ticker|kline_(1s|1m|1h|1d))$")]
     private static partial Regex StreamName();
 
     private async Task HandleStreamAsync(HttpContext context)

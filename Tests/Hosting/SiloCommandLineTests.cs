@@ -28,6 +28,19 @@ public class SiloCommandLineTests
         Assert.Equal("0", ms["Replay:Speed"]);
     }
 
+    [Fact]
+    public void Migrate_is_a_verb_in_first_place_only()
+    {
+        var migrate = SiloCommandLine.Parse(["migrate", "--ConnectionStrings:Postgres=Host=h"]);
+        Assert.Equal(SiloCommandLine.MigrateVerb, migrate.Verb);
+        Assert.Equal(["--ConnectionStrings:Postgres=Host=h"], migrate.Remaining);
+
+        Assert.Null(SiloCommandLine.Parse([]).Verb);
+        var replay = SiloCommandLine.Parse(["--replay", "migrate"]);
+        Assert.Null(replay.Verb);
+        Assert.Equal(Path.GetFullPath("migrate"), replay.Settings["Replay:Files:0"]);
+    }
+
     [Theory]
     [InlineData("--replay-db")]
     [InlineData("--replay-db", "1723161255000")]
