@@ -21,15 +21,18 @@ public static class ArchiveServices
         var connectionString = configuration.GetConnectionString("Postgres");
         if (string.IsNullOrWhiteSpace(connectionString)) return services;
 
+        services.AddSingleton(_ => new TimeSeriesReader(connectionString));
+        services.AddSingleton<IStoredMarketData>(sp => new StoredMarketDataReader(sp.GetRequiredService<TimeSeriesReader>()));
+        services.AddSingleton<ICandleHistory>(sp => new StoredMarketDataReader(sp.GetRequiredService<TimeSeriesReader>()));
+        // A replay of the database reads the archive and must not write its own replayed rows back into it.
+        if (configuration["Replay:DatabaseFrom"] is not null) return services;
+
         services.AddOptions<TimeSeriesOptions>().Bind(configuration.GetSection(Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TimeSeriesOptions>, TimeSeriesOptionsValidator>();
         services.AddSingleton(sp => new TimeSeriesWriter(connectionString, sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TimeSeriesWriter>>()));
-        services.AddSingleton(_ => new TimeSeriesReader(connectionString));
         services.AddSingleton<TimeSeriesArchive>();
         services.AddSingleton<IMarketDataArchive>(sp => sp.GetRequiredService<TimeSeriesArchive>());
-        services.AddSingleton<ICandleHistory>(sp => sp.GetRequiredService<TimeSeriesArchive>());
-        services.AddSingleton<IStoredMarketData>(sp => sp.GetRequiredService<TimeSeriesArchive>());
         services.AddHostedService<TimeSeriesWriterService>();
         return services;
     }

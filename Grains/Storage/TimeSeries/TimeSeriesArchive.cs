@@ -8,12 +8,8 @@ using MarketData.Streams;
 
 namespace MarketData.Storage.TimeSeries;
 
-/// <summary>
-/// The PostgreSQL time-series store seen from the grains: rows go to the <see cref="TimeSeriesWriter"/>'s bounded
-/// queues, candles come back for cache restores, and trades with book snapshots come back in time order for
-/// <c>--replay-db</c>.
-/// </summary>
-public sealed class TimeSeriesArchive(TimeSeriesWriter writer, TimeSeriesReader reader) : IMarketDataArchive, ICandleHistory, IStoredMarketData
+/// <summary>The PostgreSQL time-series store seen from the grains: rows go to the <see cref="TimeSeriesWriter"/>'s bounded queues.</summary>
+public sealed class TimeSeriesArchive(TimeSeriesWriter writer) : IMarketDataArchive
 {
     public bool TryAddTrade(Instrument instrument, TradeEvent trade)
         => writer.TryAdd(new TradeRow(instrument.Exchange, instrument.Symbol, trade.TradeId, trade.Price, trade.Quantity, trade.BuyerIsMaker, trade.TradeTime, trade.ReceivedAt));
@@ -27,7 +23,11 @@ public sealed class TimeSeriesArchive(TimeSeriesWriter writer, TimeSeriesReader 
         => writer.TryAdd(new BookSnapshotRow(instrument.Exchange, instrument.Symbol, time, lastUpdateId, bids, asks));
 
     public bool TryAddModelOutput(Instrument instrument, ModelOutput output) => writer.TryAdd(new ModelOutputRow(instrument.Exchange, instrument.Symbol, output));
+}
 
+/// <summary>The archive read back: candles for cache restores, trades and book snapshots in time order for <c>--replay-db</c>.</summary>
+public sealed class StoredMarketDataReader(TimeSeriesReader reader) : ICandleHistory, IStoredMarketData
+{
     public Task<Candle[]> LatestClosedAsync(Instrument instrument, Timeframe timeframe, int limit, CancellationToken cancellationToken)
         => reader.LatestCandlesAsync(instrument.Exchange, instrument.Symbol, timeframe, limit, closedBy: null, cancellationToken);
 
