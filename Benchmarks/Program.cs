@@ -9,6 +9,9 @@ if (args.Length > 0 && args[0] == "base-input")
     return await BaseInputLatency.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "base-input-client")
     return await BaseInputLatency.RunClientAsync(args[1..]);
+// `pg-insert [rows] [--fsync off]` measures sustained trade inserts through the time-series writer into a throwaway PostgreSQL.
+if (args.Length > 0 && args[0] == "pg-insert")
+    return await TimeSeriesInsertBenchmark.RunAsync(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
 return 0;
