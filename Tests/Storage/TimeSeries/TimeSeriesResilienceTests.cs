@@ -46,20 +46,25 @@ public sealed class TimeSeriesResilienceTests(PostgresFixture fixture, ITestOutp
             }
         });
 
+        var reader = new TimeSeriesReader(db);
         try
         {
             await WaitUntilAsync(() => writer.Counters.Trades.Written >= 10_000, "the first batches");
+            Assert.NotEmpty(await reader.TradesAsync(t0, t0 + 100).ToListAsync()); // leaves a pooled connection to the server about to crash
             await server.StopAsync("immediate");
             await WaitUntilAsync(() => writer.Counters.Trades.FailedBatches >= 1 || producer.IsFaulted, "a failed batch");
         }
         finally
         {
             await server.StartServerAsync();
-            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(server.AdminConnectionString);
+            NpgsqlConnection.ClearPool(admin); // other tests create their databases through it
             Volatile.Write(ref restarted, true);
         }
         await producer;
         await writer.FlushAsync().WaitAsync(Patience);
+        // The reader's pooled connection died with the server: the query is retried on a fresh one.
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L], (await reader.TradesAsync(t0, t0 + 1).ToListAsync()).Select(t => t.TradeId));
 
         var counters = writer.Counters.Trades;
         output.WriteLine(counters.ToString());
