@@ -9,8 +9,9 @@ namespace MarketData.Benchmarks;
 /// Sustained trade inserts through <see cref="TimeSeriesWriter"/> into a throwaway PostgreSQL server (native daily
 /// partitions, the writer's default batch size and buffer). One producer adds synthetic trades of two symbols as fast as
 /// the writer takes them, waiting for room instead of dropping; the clock runs from the first row to the flush that
-/// commits the last. Usage: <c>dotnet run -c Release --project Benchmarks -- pg-insert [rows] [--fsync off]</c>
-/// (default 2,000,000 rows; fsync on, i.e. every batch's commit is durable).
+/// commits the last. Usage: <c>dotnet run -c Release --project Benchmarks -- pg-insert [rows] [--connections N] [--fsync off] [--set name=value]...</c>
+/// (default 2,000,000 rows, the writer's default trade connections, fsync on: every batch's commit is durable;
+/// <c>--set</c> passes a server setting).
 /// </summary>
 public static class TimeSeriesInsertBenchmark
 {
@@ -19,12 +20,14 @@ public static class TimeSeriesInsertBenchmark
         var rows = 2_000_000L;
         var fsync = true;
         var extra = new List<string>();
+        var connections = new TimeSeriesOptions().TradeConnections;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--fsync" && i + 1 < args.Length) fsync = args[++i] != "off";
             else if (args[i] == "--set" && i + 1 < args.Length) extra.Add(args[++i]);
+            else if (args[i] == "--connections" && i + 1 < args.Length && int.TryParse(args[++i], out var c)) connections = c;
             else if (long.TryParse(args[i].Replace("_", "", StringComparison.Ordinal), out var n) && n > 0) rows = n;
-            else { Console.Error.WriteLine($"unknown argument '{args[i]}'; usage: pg-insert [rows] [--fsync off] [--set name=value]..."); return 2; }
+            else { Console.Error.WriteLine($"unknown argument '{args[i]}'; usage: pg-insert [rows] [--connections N] [--fsync off] [--set name=value]..."); return 2; }
         }
 
         string[] settings = [$"fsync={(fsync ? "on" : "off")}", "synchronous_commit=on", "shared_buffers=256MB", "max_wal_size=4GB", "checkpoint_timeout=15min", .. extra];
@@ -32,10 +35,10 @@ public static class TimeSeriesInsertBenchmark
         if (server is null) { Console.Error.WriteLine($"pg-insert: {error}"); return 2; }
         await using var _ = server;
         var db = await server.CreateDatabaseAsync("bench");
-        Console.WriteLine($"PostgreSQL {server.Version}, {string.Join(", ", settings)}; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"PostgreSQL {server.Version}, {string.Join(", ", settings)}; {Environment.ProcessorCount} cores; {connections} COPY connection(s)");
 
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
-        var options = new TimeSeriesOptions();
+        var options = new TimeSeriesOptions { TradeConnections = connections };
         await using var writer = new TimeSeriesWriter(db, options, TimeProvider.System, loggers.CreateLogger<TimeSeriesWriter>());
         await writer.StartAsync(CancellationToken.None);
 
