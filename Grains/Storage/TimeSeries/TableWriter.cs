@@ -322,8 +322,8 @@ internal sealed class TableWriter<T> : ITableWriter
                 }
                 failures++;
                 await DropConnectionAsync(lane);
-                if (failures == 1)
-                    _logger.LogWarning("Time series {Table}: writing {Count} rows failed, retrying with backoff: {Error}", Table.Name, rows.Count, e.Message);
+                if (failures == 1 || failures % 30 == 0)
+                    _logger.LogWarning("Time series {Table}: writing {Count} rows failed (attempt {Attempt}), retrying with backoff: {Error}", Table.Name, rows.Count, failures, e.Message);
                 else
                     _logger.LogDebug("Time series {Table}: attempt {Attempt} failed: {Error}", Table.Name, failures, e.Message);
                 ReportDrops();
