@@ -54,6 +54,8 @@ internal sealed class TableWriter<T> : ITableWriter
     private volatile bool _closed;
     private bool _stopped;
     private long _droppedReported;
+    private long _lastDropReport;
+    private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
     private Task _loop = Task.CompletedTask;
 
     public TableWriter(RowBinder<T> binder, TimeSeriesOptions options, TimeProvider time, ILogger logger, string connectionString, PartitionCatalog partitions, int lanes = 1)
@@ -155,6 +157,7 @@ internal sealed class TableWriter<T> : ITableWriter
                 }
                 Array.Clear(batch, 0, count);
                 Finished(first, count);
+                ReportDrops();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -372,12 +375,20 @@ internal sealed class TableWriter<T> : ITableWriter
         };
     }
 
+    /// <summary>Logs drops since the last report, at most every <see cref="DropReportInterval"/> (drops come in floods).</summary>
     private void ReportDrops()
     {
         var dropped = Counters.Dropped;
+        if (dropped == Interlocked.Read(ref _droppedReported)) return;
+        var now = _time.GetTimestamp();
+        lock (_flushLock)
+        {
+            if (_lastDropReport != 0 && _time.GetElapsedTime(_lastDropReport, now) < DropReportInterval) return;
+            _lastDropReport = now;
+        }
         var before = Interlocked.Exchange(ref _droppedReported, dropped);
         if (dropped > before)
-            _logger.LogWarning("Time series {Table}: {Count} rows dropped because the buffer of {Capacity} rows is full ({Total} in all)",
+            _logger.LogWarning("Time series {Table}: {Count} rows dropped because the buffer of {Capacity} rows was full ({Total} in all)",
                 Table.Name, dropped - before, _options.BufferCapacity, dropped);
     }
 
