@@ -12,6 +12,9 @@ if (args.Length > 0 && args[0] == "base-input-client")
 // `failover [kills] [silos]` kills the feed's silo process in a PostgreSQL cluster and times the books' recovery.
 if (args.Length > 0 && args[0] == "failover")
     return await FailoverBenchmark.RunAsync(args[1..]);
+// `pg-insert [rows] [--fsync off]` measures sustained trade inserts through the time-series writer into a throwaway PostgreSQL.
+if (args.Length > 0 && args[0] == "pg-insert")
+    return await TimeSeriesInsertBenchmark.RunAsync(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
 return 0;

@@ -14,9 +14,12 @@ internal sealed class RowQueue<T>
     private int _head;
     private int _count;
     private long _enqueued;
+    private long _dequeued;
     private TaskCompletionSource? _waiter;
     private int _wakeAt = int.MaxValue;
     private bool _wakeRequested;
+    private TaskCompletionSource? _roomWaiter;
+    private int _roomWanted;
 
     public RowQueue(int capacity)
     {
@@ -55,9 +58,17 @@ internal sealed class RowQueue<T>
         return true;
     }
 
-    /// <summary>Moves up to <c>destination.Length</c> rows, oldest first, into <paramref name="destination"/>; returns how many.</summary>
-    public int Drain(T[] destination)
+    /// <summary>Rows taken out so far by <see cref="Drain"/>.</summary>
+    public long Dequeued { get { lock (_lock) return _dequeued; } }
+
+    /// <summary>
+    /// Moves up to <c>destination.Length</c> rows, oldest first, into <paramref name="destination"/>; returns how many.
+    /// <paramref name="firstSequence"/> is the sequence number (1-based, in acceptance order) of the first row moved.
+    /// </summary>
+    public int Drain(T[] destination, out long firstSequence)
     {
+        TaskCompletionSource? room = null;
+        int drained;
         lock (_lock)
         {
             var n = Math.Min(_count, destination.Length);
@@ -71,7 +82,33 @@ internal sealed class RowQueue<T>
             }
             _head = (_head + n) % _ring.Length;
             _count -= n;
-            return n;
+            firstSequence = _dequeued + 1;
+            _dequeued += n;
+            drained = n;
+            if (_roomWaiter is not null && _capacity - _count >= _roomWanted)
+            {
+                room = _roomWaiter;
+                _roomWaiter = null;
+            }
+        }
+        room?.TrySetResult();
+        return drained;
+    }
+
+    /// <summary>
+    /// Completes when the queue has room for <paramref name="rows"/> more rows (capped at the capacity): back-pressure for
+    /// a producer that can wait (a replay, a backfill). With several producers waiting it may complete for the smallest
+    /// request, and another producer may take the room first: check and wait again.
+    /// </summary>
+    public Task WaitForRoomAsync(int rows)
+    {
+        lock (_lock)
+        {
+            rows = Math.Clamp(rows, 1, _capacity);
+            if (_capacity - _count >= rows) return Task.CompletedTask;
+            _roomWanted = _roomWaiter is null ? rows : Math.Min(_roomWanted, rows);
+            _roomWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _roomWaiter.Task;
         }
     }
 

@@ -6,21 +6,24 @@ using Npgsql;
 namespace MarketData.Storage.TimeSeries;
 
 /// <summary>The part of a table writer that does not depend on the row type.</summary>
-internal interface ITableWriter
+internal interface ITableWriter : IDisposable
 {
     TimeSeriesTable Table { get; }
     TimeSeriesTableCounters Counters { get; }
     void Start(CancellationToken stop);
+    Task WaitForRoomAsync(int rows, CancellationToken ct);
     Task FlushAsync(CancellationToken ct);
     void Close();
     Task StoppedAsync();
 }
 
 /// <summary>
-/// One table's queue and its single writer loop. The loop takes up to BatchSize rows, waits at most FlushInterval for a
-/// batch to fill (not at all when a flush is waiting), and writes the batch with one binary COPY on a connection of its
-/// own. A batch that fails is kept and written again after a growing wait until it commits; meanwhile new rows queue
-/// up to the bound and further ones are refused and counted.
+/// One table's queue and its writer lanes. A lane is a loop with a connection of its own: it collects up to BatchSize
+/// rows (waiting at most FlushInterval for a batch to fill, not at all when a flush is waiting) and writes them with one
+/// binary COPY. Only one lane collects at a time, so with two lanes one fills the next batch while the other's COPY and
+/// commit are in flight (append-only tables only: candles keep one lane so updates of a candle commit in order). A batch
+/// that fails is kept by its lane and written again after a growing wait until it commits; meanwhile new rows queue up
+/// to the bound and further ones are refused and counted.
 /// </summary>
 /// <remarks>
 /// Exactly once across failures: the first attempt COPYs straight into the table (the fast path). Any later attempt
@@ -40,18 +43,22 @@ internal sealed class TableWriter<T> : ITableWriter
     private readonly PartitionCatalog _partitions;
     private readonly RowQueue<T> _queue;
     private readonly TimeSpan _retention;
+    private readonly int _laneCount;
+    private readonly SemaphoreSlim _collect = new(1, 1);
     private readonly Lock _flushLock = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _flushWaiters = [];
+    // Batches finish out of order with several lanes: rows up to _processed are all done; later finished batches wait here (first sequence -> count).
+    private readonly SortedDictionary<long, int> _finishedAhead = [];
     private long _processed;
     private long _flushTarget;
     private volatile bool _closed;
     private bool _stopped;
     private long _droppedReported;
-    private NpgsqlConnection? _connection;
-    private bool _stagingReady;
+    private long _lastDropReport;
+    private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
     private Task _loop = Task.CompletedTask;
 
-    public TableWriter(RowBinder<T> binder, TimeSeriesOptions options, TimeProvider time, ILogger logger, string connectionString, PartitionCatalog partitions)
+    public TableWriter(RowBinder<T> binder, TimeSeriesOptions options, TimeProvider time, ILogger logger, string connectionString, PartitionCatalog partitions, int lanes = 1)
     {
         _binder = binder;
         _options = options;
@@ -59,6 +66,7 @@ internal sealed class TableWriter<T> : ITableWriter
         _logger = logger;
         _connectionString = connectionString;
         _partitions = partitions;
+        _laneCount = binder.Table.UpsertOnConflict ? 1 : Math.Max(1, lanes);
         _queue = new RowQueue<T>(options.BufferCapacity);
         _retention = options.RetentionOf(binder.Table.Name);
         Counters = new TimeSeriesTableCounters(binder.Table.Name, () => _queue.Enqueued, () => _queue.Count);
@@ -74,12 +82,17 @@ internal sealed class TableWriter<T> : ITableWriter
         return false;
     }
 
-    public void Start(CancellationToken stop) => _loop = Task.Run(() => RunAsync(stop), CancellationToken.None);
+    public Task WaitForRoomAsync(int rows, CancellationToken ct) => _queue.WaitForRoomAsync(rows).WaitAsync(ct);
+
+    public void Start(CancellationToken stop) => _loop = RunLanesAsync(stop);
 
     /// <summary>Refuses new rows from now on (they count as dropped).</summary>
     public void Close() => _closed = true;
 
     public Task StoppedAsync() => _loop;
+
+    /// <summary>After <see cref="StoppedAsync"/>.</summary>
+    public void Dispose() => _collect.Dispose();
 
     /// <summary>Completes when every row accepted before the call has been committed (or expired / rejected).</summary>
     public Task FlushAsync(CancellationToken ct)
@@ -99,44 +112,52 @@ internal sealed class TableWriter<T> : ITableWriter
         return done.Task.WaitAsync(ct);
     }
 
+    /// <summary>A flush waits for rows that are still in the queue: collect them now rather than wait for a full batch.</summary>
     private bool FlushWanted
     {
-        get { lock (_flushLock) return _flushTarget > _processed; }
+        get
+        {
+            long target;
+            lock (_flushLock) target = _flushTarget;
+            return target > _queue.Dequeued;
+        }
     }
 
-    private async Task RunAsync(CancellationToken stop)
+    private async Task RunLanesAsync(CancellationToken stop)
     {
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, _laneCount).Select(_ => Task.Run(() => RunLaneAsync(stop), CancellationToken.None)));
+        }
+        finally
+        {
+            FailFlushWaiters();
+        }
+    }
+
+    private async Task RunLaneAsync(CancellationToken stop)
+    {
+        var lane = new Lane();
         var batch = new T[_options.BatchSize];
         try
         {
             while (true)
             {
-                await _queue.WaitForAsync(1).WaitAsync(stop);
-                if (!FlushWanted && _queue.Count < batch.Length)
-                {
-                    var full = _queue.WaitForAsync(batch.Length);
-                    if (!full.IsCompleted)
-                    {
-                        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                        await Task.WhenAny(full, Task.Delay(_options.FlushInterval, _time, timer.Token));
-                        await timer.CancelAsync();
-                        stop.ThrowIfCancellationRequested();
-                    }
-                }
-                var count = _queue.Drain(batch);
+                var (count, first) = await CollectAsync(batch, stop);
                 if (count == 0) continue;
                 try
                 {
-                    await WriteBatchAsync(batch, count, stop);
+                    await WriteBatchAsync(lane, batch, count, stop);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
                 {
-                    // Not expected (every failure is handled below); never let the loop die with rows queued behind it.
+                    // Not expected (every failure is handled below); never let a lane die with rows queued behind it.
                     Interlocked.Add(ref Counters.RejectedCount, count);
                     _logger.LogError(e, "Time series {Table}: a batch of {Count} rows failed unexpectedly and was rejected", Table.Name, count);
                 }
                 Array.Clear(batch, 0, count);
-                Processed(count);
+                Finished(first, count);
+                ReportDrops();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -145,17 +166,49 @@ internal sealed class TableWriter<T> : ITableWriter
         }
         finally
         {
-            await DropConnectionAsync();
-            FailFlushWaiters();
+            await DropConnectionAsync(lane);
         }
     }
 
-    private void Processed(int count)
+    /// <summary>Waits for rows, then for a full batch or the flush interval (one lane at a time), and takes them.</summary>
+    private async Task<(int Count, long First)> CollectAsync(T[] batch, CancellationToken stop)
+    {
+        await _collect.WaitAsync(stop);
+        try
+        {
+            await _queue.WaitForAsync(1).WaitAsync(stop);
+            if (!FlushWanted && _queue.Count < batch.Length)
+            {
+                var full = _queue.WaitForAsync(batch.Length);
+                if (!full.IsCompleted)
+                {
+                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    await Task.WhenAny(full, Task.Delay(_options.FlushInterval, _time, timer.Token));
+                    await timer.CancelAsync();
+                    stop.ThrowIfCancellationRequested();
+                }
+            }
+            var count = _queue.Drain(batch, out var first);
+            return (count, first);
+        }
+        finally
+        {
+            _collect.Release();
+        }
+    }
+
+    private void Finished(long first, int count)
     {
         List<TaskCompletionSource>? done = null;
         lock (_flushLock)
         {
+            if (first != _processed + 1)
+            {
+                _finishedAhead[first] = count;
+                return;
+            }
             _processed += count;
+            while (_finishedAhead.Remove(_processed + 1, out var next)) _processed += next;
             for (var i = _flushWaiters.Count - 1; i >= 0; i--)
             {
                 if (_flushWaiters[i].Target > _processed) continue;
@@ -181,7 +234,14 @@ internal sealed class TableWriter<T> : ITableWriter
             done.TrySetException(new InvalidOperationException($"The {Table.Name} writer stopped with {target - processed} rows unwritten."));
     }
 
-    private async Task WriteBatchAsync(T[] batch, int count, CancellationToken stop)
+    /// <summary>A lane's connection (its own, long-lived) and whether its session has the staging table yet.</summary>
+    private sealed class Lane
+    {
+        public NpgsqlConnection? Connection;
+        public bool StagingReady;
+    }
+
+    private async Task WriteBatchAsync(Lane lane, T[] batch, int count, CancellationToken stop)
     {
         var cutoffDay = UnixTime.Day(_time.GetUtcNow() - _retention);
         var kept = 0;
@@ -217,14 +277,14 @@ internal sealed class TableWriter<T> : ITableWriter
         }
         if (kept == 0) return;
         var merged = _binder.Collapse(batch, kept);
-        await WriteAsync(new ArraySegment<T>(batch, 0, merged), staged: Table.UpsertOnConflict, stop);
+        await WriteAsync(lane, new ArraySegment<T>(batch, 0, merged), staged: Table.UpsertOnConflict, stop);
         // Updates of a candle superseded by a later one in the same batch were committed in that later one.
         Interlocked.Add(ref Counters.WrittenCount, kept - merged);
     }
 
     private enum Failure { Transient, Duplicate, MissingPartition, BadRow }
 
-    private async Task WriteAsync(ArraySegment<T> rows, bool staged, CancellationToken stop)
+    private async Task WriteAsync(Lane lane, ArraySegment<T> rows, bool staged, CancellationToken stop)
     {
         var delay = _options.RetryMinDelay;
         var failures = 0;
@@ -234,9 +294,9 @@ internal sealed class TableWriter<T> : ITableWriter
             stop.ThrowIfCancellationRequested();
             try
             {
-                var connection = await ConnectAsync(stop);
+                var connection = await ConnectAsync(lane, stop);
                 if (_partitions.Enabled) await _partitions.EnsureAsync(connection, Table.Name, DaysOf(rows), stop);
-                var inserted = staged ? await MergeAsync(connection, rows, stop) : await CopyAsync(connection, Table.Name, rows, stop);
+                var inserted = staged ? await MergeAsync(lane, connection, rows, stop) : await CopyAsync(connection, Table.Name, rows, stop);
                 Interlocked.Add(ref Counters.WrittenCount, rows.Count);
                 if (!Table.UpsertOnConflict) Interlocked.Add(ref Counters.DuplicateCount, rows.Count - inserted);
                 Interlocked.Increment(ref Counters.BatchCount);
@@ -260,13 +320,13 @@ internal sealed class TableWriter<T> : ITableWriter
                 Interlocked.Increment(ref Counters.FailedCount);
                 if (failure == Failure.BadRow)
                 {
-                    await RejectBadRowsAsync(rows, e, stop);
+                    await RejectBadRowsAsync(lane, rows, e, stop);
                     return;
                 }
                 failures++;
-                await DropConnectionAsync();
-                if (failures == 1)
-                    _logger.LogWarning("Time series {Table}: writing {Count} rows failed, retrying with backoff: {Error}", Table.Name, rows.Count, e.Message);
+                await DropConnectionAsync(lane);
+                if (failures == 1 || failures % 30 == 0)
+                    _logger.LogWarning("Time series {Table}: writing {Count} rows failed (attempt {Attempt}), retrying with backoff: {Error}", Table.Name, rows.Count, failures, e.Message);
                 else
                     _logger.LogDebug("Time series {Table}: attempt {Attempt} failed: {Error}", Table.Name, failures, e.Message);
                 ReportDrops();
@@ -280,7 +340,7 @@ internal sealed class TableWriter<T> : ITableWriter
     }
 
     /// <summary>Halves the batch until the rows the database refuses are alone, rejecting those and writing the rest.</summary>
-    private async Task RejectBadRowsAsync(ArraySegment<T> rows, Exception error, CancellationToken stop)
+    private async Task RejectBadRowsAsync(Lane lane, ArraySegment<T> rows, Exception error, CancellationToken stop)
     {
         if (rows.Count == 1)
         {
@@ -289,8 +349,8 @@ internal sealed class TableWriter<T> : ITableWriter
             return;
         }
         var half = rows.Count / 2;
-        await WriteAsync(rows[..half], staged: true, stop);
-        await WriteAsync(rows[half..], staged: true, stop);
+        await WriteAsync(lane, rows[..half], staged: true, stop);
+        await WriteAsync(lane, rows[half..], staged: true, stop);
     }
 
     private static Failure Classify(Exception e, bool staged)
@@ -315,12 +375,20 @@ internal sealed class TableWriter<T> : ITableWriter
         };
     }
 
+    /// <summary>Logs drops since the last report, at most every <see cref="DropReportInterval"/> (drops come in floods).</summary>
     private void ReportDrops()
     {
         var dropped = Counters.Dropped;
+        if (dropped == Interlocked.Read(ref _droppedReported)) return;
+        var now = _time.GetTimestamp();
+        lock (_flushLock)
+        {
+            if (_lastDropReport != 0 && _time.GetElapsedTime(_lastDropReport, now) < DropReportInterval) return;
+            _lastDropReport = now;
+        }
         var before = Interlocked.Exchange(ref _droppedReported, dropped);
         if (dropped > before)
-            _logger.LogWarning("Time series {Table}: {Count} rows dropped because the buffer of {Capacity} rows is full ({Total} in all)",
+            _logger.LogWarning("Time series {Table}: {Count} rows dropped because the buffer of {Capacity} rows was full ({Total} in all)",
                 Table.Name, dropped - before, _options.BufferCapacity, dropped);
     }
 
@@ -338,10 +406,10 @@ internal sealed class TableWriter<T> : ITableWriter
         return days;
     }
 
-    private async Task<NpgsqlConnection> ConnectAsync(CancellationToken ct)
+    private async Task<NpgsqlConnection> ConnectAsync(Lane lane, CancellationToken ct)
     {
-        if (_connection is { FullState: ConnectionState.Open }) return _connection;
-        await DropConnectionAsync();
+        if (lane.Connection is { FullState: ConnectionState.Open } open) return open;
+        await DropConnectionAsync(lane);
         var connection = new NpgsqlConnection(_connectionString);
         try
         {
@@ -352,15 +420,15 @@ internal sealed class TableWriter<T> : ITableWriter
             await connection.DisposeAsync();
             throw;
         }
-        _connection = connection;
-        _stagingReady = false;
+        lane.Connection = connection;
+        lane.StagingReady = false;
         return connection;
     }
 
-    private async Task DropConnectionAsync()
+    private async Task DropConnectionAsync(Lane lane)
     {
-        var connection = _connection;
-        _connection = null;
+        var connection = lane.Connection;
+        lane.Connection = null;
         if (connection is null) return;
         try { await connection.DisposeAsync(); }
         catch (Exception e) { _logger.LogDebug(e, "Time series {Table}: closing a broken connection failed", Table.Name); }
@@ -377,13 +445,13 @@ internal sealed class TableWriter<T> : ITableWriter
         return (long)await importer.CompleteAsync(ct);
     }
 
-    private async Task<long> MergeAsync(NpgsqlConnection connection, ArraySegment<T> rows, CancellationToken ct)
+    private async Task<long> MergeAsync(Lane lane, NpgsqlConnection connection, ArraySegment<T> rows, CancellationToken ct)
     {
-        if (!_stagingReady)
+        if (!lane.StagingReady)
         {
             await using var create = new NpgsqlCommand(TimeSeriesSchema.CreateStaging(Table), connection);
             await create.ExecuteNonQueryAsync(ct);
-            _stagingReady = true;
+            lane.StagingReady = true;
         }
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await CopyAsync(connection, Table.StagingName, rows, ct);

@@ -14,6 +14,12 @@ public sealed class TimeSeriesOptions
     /// <summary>Rows per binary COPY.</summary>
     public int BatchSize { get; set; } = 20_000;
 
+    /// <summary>
+    /// Connections that COPY trades in parallel (1..8): one fills the next batch while another's COPY and commit are in
+    /// flight. The other tables take one each (candles must: their updates commit in order).
+    /// </summary>
+    public int TradeConnections { get; set; } = 2;
+
     /// <summary>How long a partial batch may wait for more rows before it is written anyway.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
@@ -61,6 +67,7 @@ public sealed class TimeSeriesOptions
         var errors = new List<string>();
         if (BufferCapacity < 1) errors.Add($"TimeSeries:BufferCapacity must be at least 1 (is {BufferCapacity}).");
         if (BatchSize < 1) errors.Add($"TimeSeries:BatchSize must be at least 1 (is {BatchSize}).");
+        if (TradeConnections is < 1 or > 8) errors.Add($"TimeSeries:TradeConnections must be 1..8 (is {TradeConnections}).");
         if (FlushInterval <= TimeSpan.Zero) errors.Add($"TimeSeries:FlushInterval must be positive (is {FlushInterval}).");
         if (RetryMinDelay <= TimeSpan.Zero) errors.Add($"TimeSeries:RetryMinDelay must be positive (is {RetryMinDelay}).");
         if (RetryMaxDelay < RetryMinDelay) errors.Add($"TimeSeries:RetryMaxDelay ({RetryMaxDelay}) must not be less than RetryMinDelay ({RetryMinDelay}).");

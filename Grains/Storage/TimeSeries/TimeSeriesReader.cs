@@ -35,16 +35,16 @@ public sealed class TimeSeriesReader
         var sql = $"SELECT {CandleColumns} FROM candles WHERE exchange = @exchange AND symbol = @symbol AND timeframe = @timeframe" +
                   (closedBy is null ? "" : $" AND open_time <= @closed_by AND close_time <= @closed_by AND (flags & {(int)CandleFlags.Closed}) <> 0") +
                   " ORDER BY open_time DESC LIMIT @limit";
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("exchange", exchange);
-        command.Parameters.AddWithValue("symbol", symbol);
-        command.Parameters.AddWithValue("timeframe", tf.Name);
-        command.Parameters.AddWithValue("limit", limit);
-        if (closedBy is { } by) command.Parameters.Add(Time("closed_by", by));
+        await using var query = await QueryAsync(sql, p =>
+        {
+            p.AddWithValue("exchange", exchange);
+            p.AddWithValue("symbol", symbol);
+            p.AddWithValue("timeframe", tf.Name);
+            p.AddWithValue("limit", limit);
+            if (closedBy is { } by) p.Add(Time("closed_by", by));
+        }, ct);
         var candles = new List<Candle>(Math.Min(limit, 4096));
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) candles.Add(ReadCandle(reader));
+        while (await query.Reader.ReadAsync(ct)) candles.Add(ReadCandle(query.Reader));
         candles.Reverse();
         return [.. candles];
     }
@@ -54,16 +54,16 @@ public sealed class TimeSeriesReader
     {
         const string sql = $"SELECT {CandleColumns} FROM candles WHERE exchange = @exchange AND symbol = @symbol AND timeframe = @timeframe " +
                            "AND open_time >= @from AND open_time < @to ORDER BY open_time";
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("exchange", exchange);
-        command.Parameters.AddWithValue("symbol", symbol);
-        command.Parameters.AddWithValue("timeframe", tf.Name);
-        command.Parameters.Add(Time("from", fromMs));
-        command.Parameters.Add(Time("to", toMs));
+        await using var query = await QueryAsync(sql, p =>
+        {
+            p.AddWithValue("exchange", exchange);
+            p.AddWithValue("symbol", symbol);
+            p.AddWithValue("timeframe", tf.Name);
+            p.Add(Time("from", fromMs));
+            p.Add(Time("to", toMs));
+        }, ct);
         var candles = new List<Candle>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) candles.Add(ReadCandle(reader));
+        while (await query.Reader.ReadAsync(ct)) candles.Add(ReadCandle(query.Reader));
         return [.. candles];
     }
 
@@ -72,11 +72,12 @@ public sealed class TimeSeriesReader
     {
         const string sql = "SELECT exchange, symbol, trade_id, price, quantity, buyer_is_maker, trade_time, received_at FROM trades " +
                            "WHERE trade_time >= @from AND trade_time < @to ORDER BY trade_time, exchange, symbol, trade_id";
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(Time("from", fromMs));
-        command.Parameters.Add(Time("to", toMs));
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var query = await QueryAsync(sql, p =>
+        {
+            p.Add(Time("from", fromMs));
+            p.Add(Time("to", toMs));
+        }, ct);
+        var reader = query.Reader;
         while (await reader.ReadAsync(ct))
             yield return new TradeRow(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
                 reader.GetBoolean(5), UnixTime.ToMs(reader.GetDateTime(6)), reader.GetDateTime(7));
@@ -87,11 +88,12 @@ public sealed class TimeSeriesReader
     {
         const string sql = "SELECT exchange, symbol, snapshot_time, last_update_id, bid_prices, bid_quantities, ask_prices, ask_quantities FROM book_snapshots " +
                            "WHERE snapshot_time >= @from AND snapshot_time < @to ORDER BY snapshot_time, exchange, symbol, last_update_id";
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(Time("from", fromMs));
-        command.Parameters.Add(Time("to", toMs));
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var query = await QueryAsync(sql, p =>
+        {
+            p.Add(Time("from", fromMs));
+            p.Add(Time("to", toMs));
+        }, ct);
+        var reader = query.Reader;
         while (await reader.ReadAsync(ct))
             yield return new BookSnapshotRow(reader.GetString(0), reader.GetString(1), UnixTime.ToMs(reader.GetDateTime(2)), reader.GetInt64(3),
                 Levels(reader.GetFieldValue<long[]>(4), reader.GetFieldValue<long[]>(5)),
@@ -104,13 +106,14 @@ public sealed class TimeSeriesReader
         var table = TimeSeriesSchema.CobSeconds;
         var sql = $"SELECT {table.ColumnList} FROM cob_seconds WHERE exchange = @exchange AND symbol = @symbol " +
                   "AND second_time >= @from AND second_time < @to ORDER BY second_time";
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("exchange", exchange);
-        command.Parameters.AddWithValue("symbol", symbol);
-        command.Parameters.Add(Time("from", fromMs));
-        command.Parameters.Add(Time("to", toMs));
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var query = await QueryAsync(sql, p =>
+        {
+            p.AddWithValue("exchange", exchange);
+            p.AddWithValue("symbol", symbol);
+            p.Add(Time("from", fromMs));
+            p.Add(Time("to", toMs));
+        }, ct);
+        var reader = query.Reader;
         while (await reader.ReadAsync(ct))
         {
             var second = new CobSecond
@@ -146,48 +149,77 @@ public sealed class TimeSeriesReader
         const string sql = "SELECT exchange, symbol, model_name, model_type, output_time, sequence, confidence, predictions, hidden_state, metadata, received_at " +
                            "FROM model_outputs WHERE exchange = @exchange AND symbol = @symbol AND model_name = @model " +
                            "ORDER BY output_time DESC, sequence DESC LIMIT @limit";
-        await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("exchange", exchange);
-        command.Parameters.AddWithValue("symbol", symbol);
-        command.Parameters.AddWithValue("model", model);
-        command.Parameters.AddWithValue("limit", limit);
-        var rows = new List<ModelOutputRow>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using var query = await QueryAsync(sql, p =>
         {
-            while (await reader.ReadAsync(ct))
+            p.AddWithValue("exchange", exchange);
+            p.AddWithValue("symbol", symbol);
+            p.AddWithValue("model", model);
+            p.AddWithValue("limit", limit);
+        }, ct);
+        var rows = new List<ModelOutputRow>();
+        var reader = query.Reader;
+        while (await reader.ReadAsync(ct))
+        {
+            var output = new ModelOutput
             {
-                var output = new ModelOutput
-                {
-                    ModelName = reader.GetString(2),
-                    ModelType = reader.GetString(3),
-                    Time = UnixTime.ToMs(reader.GetDateTime(4)),
-                    Sequence = reader.GetInt64(5),
-                    Confidence = reader.GetDouble(6),
-                    Predictions = reader.GetFieldValue<double[]>(7),
-                    HiddenState = reader.IsDBNull(8) ? null : reader.GetFieldValue<byte[]>(8),
-                    Metadata = CobJson.ParseMetadata(reader.GetString(9)),
-                    ReceivedAt = reader.GetDateTime(10),
-                };
-                rows.Add(new ModelOutputRow(reader.GetString(0), reader.GetString(1), output));
-            }
+                ModelName = reader.GetString(2),
+                ModelType = reader.GetString(3),
+                Time = UnixTime.ToMs(reader.GetDateTime(4)),
+                Sequence = reader.GetInt64(5),
+                Confidence = reader.GetDouble(6),
+                Predictions = reader.GetFieldValue<double[]>(7),
+                HiddenState = reader.IsDBNull(8) ? null : reader.GetFieldValue<byte[]>(8),
+                Metadata = CobJson.ParseMetadata(reader.GetString(9)),
+                ReceivedAt = reader.GetDateTime(10),
+            };
+            rows.Add(new ModelOutputRow(reader.GetString(0), reader.GetString(1), output));
         }
         rows.Reverse();
         return rows;
     }
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    /// <summary>
+    /// Runs a query and hands back its open reader. A pooled connection left broken by a server restart fails on first
+    /// use: then the pool is cleared and the query runs once more on a fresh connection.
+    /// </summary>
+    private async Task<Query> QueryAsync(string sql, Action<NpgsqlParameterCollection> parameters, CancellationToken ct)
     {
-        var connection = new NpgsqlConnection(_connectionString);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await connection.OpenAsync(ct);
-            return connection;
+            var connection = new NpgsqlConnection(_connectionString);
+            NpgsqlCommand? command = null;
+            try
+            {
+                await connection.OpenAsync(ct);
+                command = new NpgsqlCommand(sql, connection);
+                parameters(command.Parameters);
+                var reader = await command.ExecuteReaderAsync(ct);
+                return new Query(connection, command, reader);
+            }
+            catch (NpgsqlException e) when (attempt == 1 && e.IsTransient && !ct.IsCancellationRequested)
+            {
+                if (command is not null) await command.DisposeAsync();
+                NpgsqlConnection.ClearPool(connection);
+                await connection.DisposeAsync();
+            }
+            catch
+            {
+                if (command is not null) await command.DisposeAsync();
+                await connection.DisposeAsync();
+                throw;
+            }
         }
-        catch
+    }
+
+    private sealed class Query(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader) : IAsyncDisposable
+    {
+        public NpgsqlDataReader Reader { get; } = reader;
+
+        public async ValueTask DisposeAsync()
         {
+            await Reader.DisposeAsync();
+            await command.DisposeAsync();
             await connection.DisposeAsync();
-            throw;
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
         // The writer's connections are long-lived and its own: no pool, so a server restart leaves no stale pooled
         // connection behind, and the session-local staging tables survive between batches.
         _connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Enlist = false }.ConnectionString;
-        _trades = new(new TradeBinder(), options, time, logger, _connectionString, _partitions);
+        _trades = new(new TradeBinder(), options, time, logger, _connectionString, _partitions, options.TradeConnections);
         _candles = new(new CandleBinder(), options, time, logger, _connectionString, _partitions);
         _cob = new(new CobBinder(), options, time, logger, _connectionString, _partitions);
         _snapshots = new(new BookSnapshotBinder(), options, time, logger, _connectionString, _partitions);
@@ -94,6 +94,15 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
         _maintenanceLoop = Task.Run(() => MaintainAsync(_stop.Token), CancellationToken.None);
         _logger.LogInformation("Time series store started ({Mode})", UsesTimescale == true ? "TimescaleDB hypertables" : "native daily partitions");
     }
+
+    /// <summary>
+    /// Back-pressure for producers that can wait instead of dropping (a replay, a backfill): completes when the queue of
+    /// <paramref name="table"/> has room for <paramref name="rows"/> rows (at most its capacity). With several producers
+    /// on one table another may take the room first, so TryAdd can still refuse: wait again.
+    /// </summary>
+    public Task WaitForRoomAsync(string table, int rows = 1, CancellationToken ct = default)
+        => _tables.FirstOrDefault(t => string.Equals(t.Table.Name, table, StringComparison.OrdinalIgnoreCase))?.WaitForRoomAsync(rows, ct)
+           ?? throw new ArgumentException($"Unknown time-series table '{table}'.", nameof(table));
 
     /// <summary>Completes when every row queued (in any table) before the call is committed, expired or rejected.</summary>
     public Task FlushAsync(CancellationToken ct = default) => Task.WhenAll(_tables.Select(t => t.FlushAsync(ct)));
@@ -186,6 +195,7 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
         }
         await _stop.CancelAsync();
         await Task.WhenAll(_tables.Select(t => t.StoppedAsync()).Append(_maintenanceLoop));
+        foreach (var table in _tables) table.Dispose();
         _stop.Dispose();
         _maintenance.Dispose();
     }

@@ -139,7 +139,7 @@ public sealed class TimeSeriesOptionsTests
     {
         var options = new TimeSeriesOptions
         {
-            BufferCapacity = 0, BatchSize = 0, FlushInterval = TimeSpan.Zero, RetryMinDelay = TimeSpan.FromSeconds(2),
+            BufferCapacity = 0, BatchSize = 0, TradeConnections = 0, FlushInterval = TimeSpan.Zero, RetryMinDelay = TimeSpan.FromSeconds(2),
             RetryMaxDelay = TimeSpan.FromSeconds(1), PartitionsAhead = -1, Timescale = "maybe",
         };
         options.Retention["trades"] = TimeSpan.FromHours(1);
@@ -147,7 +147,7 @@ public sealed class TimeSeriesOptionsTests
         options.Retention.Remove("candles");
         var error = options.Validate();
         Assert.NotNull(error);
-        foreach (var part in new[] { "BufferCapacity", "BatchSize", "FlushInterval", "RetryMaxDelay", "PartitionsAhead", "Timescale", "Retention:trades", "Retention:ticks", "Retention:candles is missing" })
+        foreach (var part in new[] { "BufferCapacity", "BatchSize", "TradeConnections", "FlushInterval", "RetryMaxDelay", "PartitionsAhead", "Timescale", "Retention:trades", "Retention:ticks", "Retention:candles is missing" })
             Assert.Contains(part, error);
     }
 
@@ -178,12 +178,13 @@ public sealed class RowQueueTests
         for (var i = 0; i < 3000; i++) Assert.True(queue.TryEnqueue(i));
         Assert.False(queue.TryEnqueue(-1));
         var batch = new int[1000];
-        Assert.Equal(1000, queue.Drain(batch));
+        Assert.Equal(1000, queue.Drain(batch, out var first));
+        Assert.Equal(1, first);
         Assert.Equal(Enumerable.Range(0, 1000), batch);
         for (var i = 3000; i < 4000; i++) Assert.True(queue.TryEnqueue(i)); // wraps around the ring
         var all = new List<int>();
         int n;
-        while ((n = queue.Drain(batch)) > 0) all.AddRange(batch[..n]);
+        while ((n = queue.Drain(batch, out _)) > 0) all.AddRange(batch[..n]);
         Assert.Equal(Enumerable.Range(1000, 3000), all);
         Assert.Equal(4000, queue.Enqueued);
     }
