@@ -85,12 +85,12 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             if (_tradeSequence.Check(batch) == BatchOrder.Duplicate) return;
             try
             {
+                // Archived first and apart: a fault in the aggregation must not cost the archive a trade.
+                if (_archive is { } archive)
+                    foreach (var e in batch.Events)
+                        if (e is TradeEvent trade) archive.TryAddTrade(_instrument, trade);
                 foreach (var e in batch.Events)
-                {
-                    if (e is not TradeEvent trade) continue;
-                    _seconds.OnTrade(trade);
-                    _archive?.TryAddTrade(_instrument, trade);
-                }
+                    if (e is TradeEvent trade) _seconds.OnTrade(trade);
             }
             catch (Exception ex)
             {
@@ -219,7 +219,12 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var asks = new PriceLevel[Math.Min(depth, _sync.Book.AskCount)];
         _sync.Book.CopyBids(bids);
         _sync.Book.CopyAsks(asks);
-        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids, asks);
+        // Only the levels the book vouches for (within its last snapshot's range): a replay trusts what is stored.
+        var bidCount = 0;
+        while (bidCount < bids.Length && bids[bidCount].Price >= _sync.KnownBidFloor) bidCount++;
+        var askCount = 0;
+        while (askCount < asks.Length && asks[askCount].Price <= _sync.KnownAskCeiling) askCount++;
+        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids[..bidCount], asks[..askCount]);
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;

@@ -2,6 +2,7 @@ using MarketData.Recording;
 using MarketData.Storage;
 using MarketData.Storage.TimeSeries;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace MarketData.Silo.Hosting;
 
@@ -22,10 +23,14 @@ public static class ArchiveServices
         if (string.IsNullOrWhiteSpace(connectionString)) return services;
 
         services.AddSingleton(_ => new TimeSeriesReader(connectionString));
-        services.AddSingleton<IStoredMarketData>(sp => new StoredMarketDataReader(sp.GetRequiredService<TimeSeriesReader>()));
-        services.AddSingleton<ICandleHistory>(sp => new StoredMarketDataReader(sp.GetRequiredService<TimeSeriesReader>()));
+        services.AddSingleton<IStoredMarketData>(sp => new StoredMarketDataReader(sp.GetRequiredService<TimeSeriesReader>(), sp.GetRequiredService<TimeProvider>()));
+        var replayFrom = configuration.GetValue<DateTimeOffset?>("Replay:DatabaseFrom");
+        // Candle caches restore what was known where they start: now, or the start of a replay of the database. A
+        // replay of files plays another time altogether, so its caches start empty.
+        if (configuration["Replay:Files:0"] is null)
+            services.AddSingleton<ICandleHistory>(sp => new StoredMarketDataReader(sp.GetRequiredService<TimeSeriesReader>(), sp.GetRequiredService<TimeProvider>(), replayFrom?.ToUnixTimeMilliseconds() - 1));
         // A replay of the database reads the archive and must not write its own replayed rows back into it.
-        if (configuration["Replay:DatabaseFrom"] is not null) return services;
+        if (replayFrom is not null) return services;
 
         services.AddOptions<TimeSeriesOptions>().Bind(configuration.GetSection(Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TimeSeriesOptions>, TimeSeriesOptionsValidator>();
@@ -33,17 +38,22 @@ public static class ArchiveServices
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TimeSeriesWriter>>()));
         services.AddSingleton<TimeSeriesArchive>();
         services.AddSingleton<IMarketDataArchive>(sp => sp.GetRequiredService<TimeSeriesArchive>());
-        services.AddHostedService<TimeSeriesWriterService>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TimeSeriesWriterLifecycle>();
         return services;
     }
 }
 
-/// <summary>Starts the writer with the host and, on shutdown, commits what is queued (bounded by the host's shutdown timeout).</summary>
-internal sealed class TimeSeriesWriterService(TimeSeriesWriter writer, ILogger<TimeSeriesWriterService> logger) : IHostedService
+/// <summary>
+/// Runs the writer inside the silo's lifecycle: started before grains can run, stopped only after they are deactivated,
+/// so the rows grains produce while the silo stops still reach the database. The final flush is bounded by the silo's
+/// stop (and the writer's own shutdown timeout); what it cannot write is counted and logged, never silently lost.
+/// </summary>
+internal sealed class TimeSeriesWriterLifecycle(TimeSeriesWriter writer, ILogger<TimeSeriesWriterLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
-    public Task StartAsync(CancellationToken cancellationToken) => writer.StartAsync(cancellationToken);
+    public void Participate(ISiloLifecycle lifecycle)
+        => lifecycle.Subscribe(nameof(TimeSeriesWriterLifecycle), ServiceLifecycleStage.RuntimeServices, writer.StartAsync, StopAsync);
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    private async Task StopAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -51,7 +61,7 @@ internal sealed class TimeSeriesWriterService(TimeSeriesWriter writer, ILogger<T
         }
         catch (OperationCanceledException)
         {
-            logger.LogWarning("Shutdown came before the time-series queues were written: {Queued} rows not stored", writer.Counters.Tables.Sum(t => t.QueueDepth));
+            logger.LogWarning("The silo stopped before the time-series queues were written: {Queued} rows not stored", writer.Counters.Tables.Sum(t => t.QueueDepth));
         }
         await writer.DisposeAsync();
     }

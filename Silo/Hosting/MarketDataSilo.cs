@@ -12,6 +12,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime.Providers;
 using Orleans.Streams;
+using Orleans.Storage;
 
 namespace MarketData.Silo.Hosting;
 
@@ -25,15 +26,22 @@ public static class MarketDataSilo
     /// <summary>
     /// Streams are memory streams in both modes. Grain storage (default, <c>marketdata</c>, <c>PubSubStore</c>) and
     /// reminders are in memory in the embedded default, and in PostgreSQL (ADO.NET, invariant <c>Npgsql</c>) when
-    /// <c>ConnectionStrings:Postgres</c> is set. Clustering is left to the caller (<see cref="UseMarketDataClustering"/>
+    /// <c>ConnectionStrings:Postgres</c> is set and the silo is not replaying (<see cref="PostgresSetup.ClusterConnectionString"/>). Clustering is left to the caller (<see cref="UseMarketDataClustering"/>
     /// for the host program, the test cluster's own for tests).
     /// </summary>
     public static ISiloBuilder AddMarketDataProviders(this ISiloBuilder silo, IConfiguration configuration)
     {
         var streams = configuration.GetSection(StreamOptionsSection).Get<MarketStreamOptions>() ?? new MarketStreamOptions();
-        if (PostgresSetup.ConnectionString(configuration) is { } postgres)
+        if (PostgresSetup.ClusterConnectionString(configuration) is { } postgres)
         {
-            void Storage(AdoNetGrainStorageOptions o) { o.Invariant = PostgresSetup.Invariant; o.ConnectionString = postgres; }
+            // Orleans' own binary serializer for grain state (the types carry [GenerateSerializer] and [Alias]): the default
+            // JSON one made a pivot snapshot nearly twice the size, and ties stored state to CLR type names.
+            void Storage(OptionsBuilder<AdoNetGrainStorageOptions> b) => b.Configure<Orleans.Serialization.Serializer>((o, serializer) =>
+            {
+                o.Invariant = PostgresSetup.Invariant;
+                o.ConnectionString = postgres;
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            });
             silo.AddAdoNetGrainStorageAsDefault(Storage)
                 .AddAdoNetGrainStorage(StorageNames.MarketData, Storage)
                 .AddAdoNetGrainStorage(PubSubStore, Storage)
@@ -47,7 +55,7 @@ public static class MarketDataSilo
                 .AddMemoryGrainStorage(PubSubStore)
                 .UseInMemoryReminderService();
         }
-        var cluster = PostgresSetup.ConnectionString(configuration) is not null;
+        var cluster = PostgresSetup.ClusterConnectionString(configuration) is not null;
         silo.AddMemoryStreams(MarketStreams.Provider, b =>
             {
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
@@ -79,7 +87,7 @@ public static class MarketDataSilo
         var gatewayPort = orleans.GetValue("GatewayPort", 30000);
         var serviceId = orleans.GetValue("ServiceId", "marketdata") ?? "marketdata";
         var clusterId = orleans.GetValue("ClusterId", "dev") ?? "dev";
-        if (PostgresSetup.ConnectionString(configuration) is not { } postgres)
+        if (PostgresSetup.ClusterConnectionString(configuration) is not { } postgres)
             return silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
 
         var advertisedText = orleans.GetValue("AdvertisedIP", "127.0.0.1");

@@ -22,6 +22,18 @@ public static class PostgresSetup
     public static string? ConnectionString(IConfiguration configuration)
         => configuration.GetConnectionString(ConnectionName) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
 
+    /// <summary>
+    /// The connection string the Orleans providers (clustering, grain state, reminders) use, or null for the embedded
+    /// ones. A replay (<c>--replay</c>, <c>--replay-db</c>) always runs as a cluster of its own in memory: joining the live
+    /// cluster or sharing its grain state and reminders would mix replayed data into live books and restart live feeds
+    /// inside the replay. It may still read and write the archive (<see cref="ConnectionString"/>).
+    /// </summary>
+    public static string? ClusterConnectionString(IConfiguration configuration)
+        => IsReplay(configuration) ? null : ConnectionString(configuration);
+
+    public static bool IsReplay(IConfiguration configuration)
+        => configuration["Replay:Files:0"] is not null || configuration["Replay:DatabaseFrom"] is not null;
+
     public static bool MigrateOnStart(IConfiguration configuration) => configuration.GetValue(MigrateOnStartKey, true);
 
     /// <summary>

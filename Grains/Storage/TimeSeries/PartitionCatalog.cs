@@ -62,7 +62,7 @@ internal sealed class PartitionCatalog
     {
         try
         {
-            await ExecuteDdlAsync(connection, TimeSeriesSchema.CreateDailyPartition(table, day), ct);
+            await ExecuteDdlAsync(connection, TimeSeriesSchema.CreatePartition(table, day), ct);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.UniqueViolation)
         {

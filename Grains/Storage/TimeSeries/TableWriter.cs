@@ -398,7 +398,7 @@ internal sealed class TableWriter<T> : ITableWriter
         var previous = DateOnly.MinValue;
         foreach (var row in rows)
         {
-            var day = UnixTime.Day(_binder.TimeOf(row));
+            var day = TimeSeriesSchema.PeriodStart(Table.Name, UnixTime.Day(_binder.TimeOf(row)));
             if (day == previous) continue;
             previous = day;
             if (!days.Contains(day)) days.Add(day);

@@ -26,10 +26,11 @@ public sealed class TimeSeriesArchive(TimeSeriesWriter writer) : IMarketDataArch
 }
 
 /// <summary>The archive read back: candles for cache restores, trades and book snapshots in time order for <c>--replay-db</c>.</summary>
-public sealed class StoredMarketDataReader(TimeSeriesReader reader) : ICandleHistory, IStoredMarketData
+/// <param name="closedBy">Unix ms: restores see only candles closed by then (the start of a replay); null for the clock's now.</param>
+public sealed class StoredMarketDataReader(TimeSeriesReader reader, TimeProvider time, long? closedBy = null) : ICandleHistory, IStoredMarketData
 {
     public Task<Candle[]> LatestClosedAsync(Instrument instrument, Timeframe timeframe, int limit, CancellationToken cancellationToken)
-        => reader.LatestCandlesAsync(instrument.Exchange, instrument.Symbol, timeframe, limit, closedBy: null, cancellationToken);
+        => reader.LatestCandlesAsync(instrument.Exchange, instrument.Symbol, timeframe, limit, closedBy ?? time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
 
     /// <summary>Trades and book snapshots merged by time (a snapshot before a trade of the same millisecond).</summary>
     public async IAsyncEnumerable<StoredMarketEvent> ReadAsync(long fromMs, long toMs, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -32,7 +32,11 @@ public sealed class TimeSeriesReader
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         if (limit == 0) return [];
+        // As of a time, a lower bound on the partition key lets the planner prune to the partitions `limit` candles (twice
+        // over, for gaps) can reach, instead of planning and locking every partition the table has.
+        long? since = closedBy is { } until ? until - (long)Math.Min(2.0 * limit + 1, 1e12 / tf.Milliseconds) * tf.Milliseconds : null;
         var sql = $"SELECT {CandleColumns} FROM candles WHERE exchange = @exchange AND symbol = @symbol AND timeframe = @timeframe" +
+                  (since is null ? "" : " AND open_time >= @since") +
                   (closedBy is null ? "" : $" AND open_time <= @closed_by AND close_time <= @closed_by AND (flags & {(int)CandleFlags.Closed}) <> 0") +
                   " ORDER BY open_time DESC LIMIT @limit";
         await using var query = await QueryAsync(sql, p =>
@@ -41,6 +45,7 @@ public sealed class TimeSeriesReader
             p.AddWithValue("symbol", symbol);
             p.AddWithValue("timeframe", tf.Name);
             p.AddWithValue("limit", limit);
+            if (since is { } from) p.Add(Time("since", from));
             if (closedBy is { } by) p.Add(Time("closed_by", by));
         }, ct);
         var candles = new List<Candle>(Math.Min(limit, 4096));

@@ -18,7 +18,8 @@ public sealed record TimeSeriesTable(
     IReadOnlyList<string> PrimaryKey,
     string SegmentBy,
     string OrderBy,
-    bool UpsertOnConflict)
+    bool UpsertOnConflict,
+    bool MonthlyPartitions = false)
 {
     /// <summary>Column names in COPY order, comma separated.</summary>
     public string ColumnList => string.Join(", ", Columns.Select(c => c.Name));
@@ -56,7 +57,9 @@ public static class TimeSeriesSchema
          C("quote_volume", "bigint"), C("trade_count", "bigint"), C("taker_buy_volume", "bigint"), C("taker_buy_quote_volume", "bigint"),
          C("source", "smallint"), C("flags", "smallint")],
         ["exchange", "symbol", "timeframe", "open_time"],
-        "exchange, symbol, timeframe", "open_time DESC", UpsertOnConflict: true);
+        "exchange, symbol, timeframe", "open_time DESC", UpsertOnConflict: true,
+        // Monthly: a 1d cache spans 1,500 days, and daily partitions made a restore plan and lock thousands of tables.
+        MonthlyPartitions: true);
 
     public static TimeSeriesTable CobSeconds { get; } = new(
         TimeSeriesTables.CobSeconds, "second_time",
@@ -84,7 +87,7 @@ public static class TimeSeriesSchema
          C("sequence", "bigint"), C("confidence", "double precision"), C("predictions", "double precision[]"),
          C("hidden_state", "bytea", true), C("metadata", "jsonb"), C("received_at", "timestamptz")],
         ["exchange", "symbol", "model_name", "output_time", "sequence"],
-        "exchange, symbol, model_name", "output_time DESC, sequence", UpsertOnConflict: false);
+        "exchange, symbol, model_name", "output_time DESC, sequence", UpsertOnConflict: false, MonthlyPartitions: true);
 
     public static IReadOnlyList<TimeSeriesTable> Tables { get; } = [Trades, Candles, CobSeconds, BookSnapshots, ModelOutputs];
 
@@ -111,7 +114,13 @@ public static class TimeSeriesSchema
         return sql.ToString();
     }
 
-    /// <summary>The partition of <paramref name="table"/> for one UTC day: <c>{table}_pYYYYMMDD</c>.</summary>
+    /// <summary>The first day of the partition period holding <paramref name="day"/>: the day itself, or the first of its month for monthly tables.</summary>
+    public static DateOnly PeriodStart(string table, DateOnly day) => Table(table).MonthlyPartitions ? new DateOnly(day.Year, day.Month, 1) : day;
+
+    /// <summary>The first day after the partition period that starts at <paramref name="start"/>.</summary>
+    public static DateOnly PeriodEnd(string table, DateOnly start) => Table(table).MonthlyPartitions ? start.AddMonths(1) : start.AddDays(1);
+
+    /// <summary>The partition of <paramref name="table"/> for the period starting on <paramref name="day"/> (a UTC day or month): <c>{table}_pYYYYMMDD</c>.</summary>
     public static string PartitionName(string table, DateOnly day)
         => $"{Table(table).Name}_p{day.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}";
 
@@ -124,12 +133,13 @@ public static class TimeSeriesSchema
             ? day : null;
     }
 
-    /// <summary>The partition for [day 00:00 UTC, next day 00:00 UTC). Idempotent.</summary>
-    public static string CreateDailyPartition(string table, DateOnly day)
+    /// <summary>The partition holding <paramref name="day"/>: [day, next day) or, for monthly tables, [first of the month, first of the next). Idempotent.</summary>
+    public static string CreatePartition(string table, DateOnly day)
     {
         var t = Table(table);
-        return $"CREATE TABLE IF NOT EXISTS {PartitionName(t.Name, day)} PARTITION OF {t.Name} " +
-               $"FOR VALUES FROM ('{Timestamp(day)}') TO ('{Timestamp(day.AddDays(1))}')";
+        var start = PeriodStart(t.Name, day);
+        return $"CREATE TABLE IF NOT EXISTS {PartitionName(t.Name, start)} PARTITION OF {t.Name} " +
+               $"FOR VALUES FROM ('{Timestamp(start)}') TO ('{Timestamp(PeriodEnd(t.Name, start))}')";
     }
 
     /// <summary>Lists the partitions of <paramref name="table"/> (one column: the partition's name).</summary>
@@ -152,7 +162,7 @@ public static class TimeSeriesSchema
     public static IReadOnlyList<string> PartitionsBefore(string table, IEnumerable<string> partitions, DateTimeOffset cutoff)
     {
         var cutoffDay = DateOnly.FromDateTime(cutoff.UtcDateTime);
-        return partitions.Where(name => PartitionDay(table, name) is { } day && day < cutoffDay).ToList();
+        return partitions.Where(name => PartitionDay(table, name) is { } start && PeriodEnd(table, start) <= cutoffDay).ToList();
     }
 
     public static string DropPartition(string partition) => $"DROP TABLE IF EXISTS {partition}";

@@ -123,8 +123,11 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
             var today = UnixTime.Day(now);
             foreach (var table in TimeSeriesSchema.Tables)
                 for (var i = 0; i <= _options.PartitionsAhead; i++)
-                    if (await _partitions.EnsureAsync(connection, table.Name, [today.AddDays(i)], ct) > 0)
-                        created.Add(TimeSeriesSchema.PartitionName(table.Name, today.AddDays(i)));
+                {
+                    var start = TimeSeriesSchema.PeriodStart(table.Name, today.AddDays(i));
+                    if (await _partitions.EnsureAsync(connection, table.Name, [start], ct) > 0)
+                        created.Add(TimeSeriesSchema.PartitionName(table.Name, start));
+                }
             return created;
         }
         finally

@@ -38,11 +38,11 @@ public sealed class TimeSeriesSchemaTests
     {
         Assert.Equal(
             "CREATE TABLE IF NOT EXISTS trades_p20250301 PARTITION OF trades FOR VALUES FROM ('2025-03-01 00:00:00+00') TO ('2025-03-02 00:00:00+00')",
-            TimeSeriesSchema.CreateDailyPartition("trades", new DateOnly(2025, 3, 1)));
+            TimeSeriesSchema.CreatePartition("trades", new DateOnly(2025, 3, 1)));
         Assert.Equal(
             "CREATE TABLE IF NOT EXISTS book_snapshots_p20241231 PARTITION OF book_snapshots FOR VALUES FROM ('2024-12-31 00:00:00+00') TO ('2025-01-01 00:00:00+00')",
-            TimeSeriesSchema.CreateDailyPartition("book_snapshots", new DateOnly(2024, 12, 31)));
-        Assert.Throws<ArgumentException>(() => TimeSeriesSchema.CreateDailyPartition("trades; DROP TABLE x", new DateOnly(2025, 3, 1)));
+            TimeSeriesSchema.CreatePartition("book_snapshots", new DateOnly(2024, 12, 31)));
+        Assert.Throws<ArgumentException>(() => TimeSeriesSchema.CreatePartition("trades; DROP TABLE x", new DateOnly(2025, 3, 1)));
     }
 
     [Fact]
