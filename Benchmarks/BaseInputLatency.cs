@@ -81,17 +81,17 @@ public static class BaseInputLatency
             + $"{sample.Candles1d.Candles.Count}/{sample.Reference1s.Candles.Count}, pivots {sample.Pivots.Levels.Sum(l => l.Count)}, "
             + $"heatmap {sample.Book.Heatmap?.Times.Length ?? 0}x{sample.Book.Heatmap?.PriceBuckets.Length ?? 0}, quality {sample.Quality.Score:F3}");
 
+        await WarmUpAsync(() => market.GetBaseDataInputAsync(request));
         // What crossing the wire costs: the snapshot's serialized size and the codec's time each way.
         var serializer = host.Services.GetRequiredService<Orleans.Serialization.Serializer>();
         var bytes = serializer.SerializeToArray(sample);
-        for (var i = 0; i < 200; i++) serializer.Deserialize<BaseDataInput>(serializer.SerializeToArray(sample));
+        await WarmUpAsync(() => Task.FromResult(serializer.Deserialize<BaseDataInput>(serializer.SerializeToArray(sample))));
         var serialize = await TimeAsync(2_000, () => Task.FromResult(serializer.SerializeToArray(sample)));
         var deserialize = await TimeAsync(2_000, () => Task.FromResult(serializer.Deserialize<BaseDataInput>(bytes)));
         Console.WriteLine($"snapshot on the wire: {bytes.Length:N0} bytes");
         Report("serialize", serialize);
         Report("deserialize", deserialize);
 
-        for (var i = 0; i < 500; i++) await market.GetBaseDataInputAsync(request); // warm up
         lock (inSilo) inSilo.Clear();
         var local = await TimeAsync(calls, () => market.GetBaseDataInputAsync(request));
         double[] assembly;
@@ -128,15 +128,27 @@ public static class BaseInputLatency
         using var clientApp = clientHost.Build();
         await clientApp.StartAsync();
         var remote = new MarketDataClient(clientApp.Services.GetRequiredService<IClusterClient>());
-        for (var i = 0; i < 500; i++) await remote.GetBaseDataResultAsync(instrument, request);
+        await WarmUpAsync(() => remote.GetBaseDataResultAsync(instrument, request));
         var overLoopback = await TimeAsync(calls, () => remote.GetBaseDataResultAsync(instrument, request));
         Report("snapshot, Orleans client process over loopback", overLoopback);
-        for (var i = 0; i < 500; i++) await remote.GetFeatureResultAsync(instrument, request);
+        await WarmUpAsync(() => remote.GetFeatureResultAsync(instrument, request));
         var features = await TimeAsync(calls, () => remote.GetFeatureResultAsync(instrument, request));
         Report("feature vector, Orleans client process over loopback", features);
         await clientApp.StopAsync();
         return 0;
     }
+
+    /// <summary>
+    /// Steady state, as in a silo that has run for a while: calls for a few seconds first, so the JIT's tiering has
+    /// promoted the hot paths (a short run otherwise measures partly unoptimised code).
+    /// </summary>
+    private static async Task WarmUpAsync<T>(Func<Task<T>> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < 500 || Stopwatch.GetElapsedTime(started) < WarmUp; i++) await call();
+    }
+
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
 
     private static async Task<double[]> TimeAsync<T>(int calls, Func<Task<T>> call)
     {

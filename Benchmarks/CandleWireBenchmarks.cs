@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using MarketData.Candles;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 
 namespace MarketData.Benchmarks;
 
@@ -9,6 +11,8 @@ public class CandleWireBenchmarks
 {
     private Candle[] _candles = [];
     private byte[] _encoded = [];
+    private Serializer _serializer = null!;
+    private IReadOnlyList<Candle> _packed = [];
 
     [GlobalSetup]
     public void Setup()
@@ -29,7 +33,21 @@ public class CandleWireBenchmarks
             };
         }
         _encoded = CandleWireFormat.Encode(_candles);
+        var services = new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(PackedCandles).Assembly)).BuildServiceProvider();
+        _serializer = services.GetRequiredService<Serializer>();
+        _packed = PackedCandles.From(_candles);
+        _frames = new MarketData.Inputs.CandleFrames { Symbol = "BTCUSDT", Timeframe = Timeframe.OneSecond, Requested = 300, Candles = _packed, Source = "binance", Backfill = "done" };
     }
+
+    private MarketData.Inputs.CandleFrames _frames = null!;
+
+    /// <summary>A snapshot's series, as on the wire.</summary>
+    [Benchmark]
+    public byte[] SerializeFrames300() => _serializer.SerializeToArray(_frames);
+
+    /// <summary>Through the Orleans serializer, as on the wire.</summary>
+    [Benchmark]
+    public byte[] Serialize300() => _serializer.SerializeToArray(_packed);
 
     [Benchmark]
     public byte[] Encode300() => CandleWireFormat.Encode(_candles);
