@@ -2,11 +2,12 @@ namespace MarketData.Storage.TimeSeries;
 
 /// <summary>
 /// What one table's writer has done since start. Every row accepted by TryAdd ends in exactly one of Written, Expired
-/// or Rejected, or is still queued / in flight; every refused row is counted in Dropped.
+/// or Rejected, or is still queued / in flight (counted as Unwritten once the writer has stopped); every refused row is
+/// counted in Dropped.
 /// </summary>
 public sealed class TimeSeriesTableCounters
 {
-    internal long DroppedCount, WrittenCount, DuplicateCount, ExpiredCount, RejectedCount, FailedCount, RetryCount, BatchCount;
+    internal long DroppedCount, WrittenCount, DuplicateCount, ExpiredCount, RejectedCount, FailedCount, RetryCount, BatchCount, UnwrittenCount;
     private readonly Func<long> _queued;
     private readonly Func<int> _depth;
 
@@ -43,6 +44,9 @@ public sealed class TimeSeriesTableCounters
     /// <summary>Attempts made again after a wait, following a failure the database may recover from.</summary>
     public long Retries => Volatile.Read(ref RetryCount);
 
+    /// <summary>Rows accepted but never committed because the writer stopped first (shutdown timeout, database down).</summary>
+    public long Unwritten => Volatile.Read(ref UnwrittenCount);
+
     /// <summary>Committed batches.</summary>
     public long Batches => Volatile.Read(ref BatchCount);
 
@@ -51,7 +55,7 @@ public sealed class TimeSeriesTableCounters
 
     public override string ToString()
         => $"{Table}: queued {Queued}, written {Written} ({Duplicates} duplicates), dropped {Dropped}, expired {Expired}, rejected {Rejected}, " +
-           $"failed batches {FailedBatches}, retries {Retries}, batches {Batches}, depth {QueueDepth}";
+           $"failed batches {FailedBatches}, retries {Retries}, batches {Batches}, depth {QueueDepth}, unwritten {Unwritten}";
 }
 
 /// <summary>The counters of every table.</summary>

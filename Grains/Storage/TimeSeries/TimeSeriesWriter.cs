@@ -188,16 +188,20 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
             }
             catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
             {
-                foreach (var c in Counters.Tables)
-                {
-                    var unwritten = c.Queued - c.Written - c.Expired - c.Rejected;
-                    if (unwritten > 0)
-                        _logger.LogWarning("Time series {Table}: stopping with {Count} accepted rows not committed", c.Table, unwritten);
-                }
+                // Counted and logged below, once the lanes have stopped.
             }
         }
         await _stop.CancelAsync();
         await Task.WhenAll(_tables.Select(t => t.StoppedAsync()).Append(_maintenanceLoop));
+        // Whatever was accepted and not committed by now (queued, or a batch in flight when the lanes stopped) is lost:
+        // counted and said, never silent.
+        foreach (var c in Counters.Tables)
+        {
+            var unwritten = c.Queued - c.Written - c.Expired - c.Rejected;
+            if (unwritten <= 0) continue;
+            Interlocked.Exchange(ref c.UnwrittenCount, unwritten);
+            _logger.LogError("Time series {Table}: stopped with {Count} accepted rows not committed", c.Table, unwritten);
+        }
         foreach (var table in _tables) table.Dispose();
         _stop.Dispose();
         _maintenance.Dispose();

@@ -208,4 +208,17 @@ public sealed class RowQueueTests
         queue.Wake(); // no waiter: remembered for the next wait
         Assert.True(queue.WaitForAsync(50).IsCompleted);
     }
+
+    [Fact]
+    public async Task Rows_accepted_but_never_committed_are_counted_as_unwritten_when_the_writer_stops()
+    {
+        var writer = new TimeSeriesWriter("Host=127.0.0.1;Port=1;Database=none;Username=none", new TimeSeriesOptions(), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TimeSeriesWriter>.Instance);
+        for (var i = 0; i < 5; i++)
+            Assert.True(writer.TryAdd(new TradeRow("binance", "BTCUSDT", i, 1, 1, false, 1_700_000_000_000 + i, DateTime.UtcNow)));
+        await writer.DisposeAsync(); // never started: nothing could be written
+        Assert.Equal(5, writer.Counters.Trades.Unwritten);
+        Assert.False(writer.TryAdd(new TradeRow("binance", "BTCUSDT", 9, 1, 1, false, 1_700_000_000_009, DateTime.UtcNow)));
+        Assert.Equal(1, writer.Counters.Trades.Dropped);
+    }
 }
