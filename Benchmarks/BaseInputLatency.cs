@@ -34,18 +34,7 @@ public static class BaseInputLatency
         if (files.Length == 0) { Console.Error.WriteLine("No replay files found."); return 2; }
 
         var gateway = ReplayFiles.FreePort();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var settings = new Dictionary<string, string?> { ["Replay:Speed"] = "0", ["Books:StaleAfter"] = "01:00:00" };
-        for (var i = 0; i < files.Length; i++) settings[$"Replay:Files:{i}"] = files[i];
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(ReplayFiles.FreePort(), gateway, serviceId: "bench", clusterId: "bench");
-            silo.AddMarketDataProviders(builder.Configuration);
-        });
-        builder.Services.AddSingleton<ActiveFeeds>();
-        using var host = builder.Build();
+        using var host = ReplayFiles.BuildSilo(files, gateway);
         await host.StartAsync();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
         var replay = grains.GetGrain<IReplayFeedGrain>("replay");
@@ -177,15 +166,41 @@ internal static class ReplayFiles
     /// <summary>The hftbacktest spot files in ../shared/data, else the shipped two-minute sample.</summary>
     public static string[] Default()
     {
+        if (Hftbacktest() is { Length: > 0 } files) return files;
+        var sample = RepositoryRoot() is { } root ? Path.Combine(root, "samples", "binance-spot-btcusdt-ethusdt-2m.rec.gz") : null;
+        return sample is not null && File.Exists(sample) ? [sample] : [];
+    }
+
+    /// <summary>The four hftbacktest spot files in ../shared/data (none when it is absent).</summary>
+    public static string[] Hftbacktest()
+    {
+        if (RepositoryRoot() is not { } root) return [];
+        var data = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "hftbacktest"));
+        return Directory.Exists(data) ? Directory.GetFiles(data, "binance-spot_*.gz").Order(StringComparer.Ordinal).ToArray() : [];
+    }
+
+    private static string? RepositoryRoot()
+    {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) return dir.FullName;
+        return null;
+    }
+
+    /// <summary>A silo in this process (localhost clustering, the given gateway port) that replays <paramref name="files"/> at full speed once its replay feed is started.</summary>
+    public static IHost BuildSilo(string[] files, int gatewayPort)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var settings = new Dictionary<string, string?> { ["Replay:Speed"] = "0", ["Books:StaleAfter"] = "01:00:00" };
+        for (var i = 0; i < files.Length; i++) settings[$"Replay:Files:{i}"] = files[i];
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.UseOrleans(silo =>
         {
-            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var data = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "hftbacktest"));
-            if (Directory.Exists(data)) return Directory.GetFiles(data, "binance-spot_*.gz").Order(StringComparer.Ordinal).ToArray();
-            var sample = Path.Combine(dir.FullName, "samples", "binance-spot-btcusdt-ethusdt-2m.rec.gz");
-            return File.Exists(sample) ? [sample] : [];
-        }
-        return [];
+            silo.UseLocalhostClustering(FreePort(), gatewayPort, serviceId: "bench", clusterId: "bench");
+            silo.AddMarketDataProviders(builder.Configuration);
+        });
+        builder.Services.AddSingleton<ActiveFeeds>();
+        return builder.Build();
     }
 
     public static int FreePort()

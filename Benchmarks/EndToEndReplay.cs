@@ -23,24 +23,13 @@ public static class EndToEndReplay
 {
     public static async Task<int> RunAsync(string[] files)
     {
-        if (files.Length == 0) files = DefaultFiles();
+        if (files.Length == 0) files = ReplayFiles.Hftbacktest();
         if (files.Length == 0) { Console.Error.WriteLine("No files given and ../shared/data/hftbacktest not found."); return 2; }
 
         var finalIds = FinalUpdateIds(files, out var frames);
         Console.WriteLine($"{frames:N0} frames, symbols {string.Join(", ", finalIds.Keys)}");
 
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var settings = new Dictionary<string, string?> { ["Replay:Speed"] = "0", ["Books:StaleAfter"] = "01:00:00" };
-        for (var i = 0; i < files.Length; i++) settings[$"Replay:Files:{i}"] = files[i];
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "bench", clusterId: "bench");
-            silo.AddMarketDataProviders(builder.Configuration);
-        });
-        builder.Services.AddSingleton<ActiveFeeds>();
-        using var host = builder.Build();
+        using var host = ReplayFiles.BuildSilo(files, ReplayFiles.FreePort());
 
         var clock = Stopwatch.StartNew();
         await host.StartAsync();
@@ -86,23 +75,5 @@ public static class EndToEndReplay
                 last[symbol] = parser.FinalUpdateId;
         }
         return last;
-    }
-
-    private static string[] DefaultFiles()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) continue;
-            var data = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "hftbacktest"));
-            return Directory.Exists(data) ? Directory.GetFiles(data, "binance-spot_*.gz").Order(StringComparer.Ordinal).ToArray() : [];
-        }
-        return [];
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

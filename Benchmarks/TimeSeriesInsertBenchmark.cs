@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MarketData.Storage.TimeSeries;
 using Microsoft.Extensions.Logging;
+using MarketData.Tests.Postgres;
 using Npgsql;
 
 namespace MarketData.Benchmarks;
@@ -31,11 +32,17 @@ public static class TimeSeriesInsertBenchmark
         }
 
         string[] settings = [$"fsync={(fsync ? "on" : "off")}", "synchronous_commit=on", "shared_buffers=256MB", "max_wal_size=4GB", "checkpoint_timeout=15min", .. extra];
-        var (server, error) = await ThrowawayPostgres.StartAsync(settings);
-        if (server is null) { Console.Error.WriteLine($"pg-insert: {error}"); return 2; }
+        var server = await PostgresServer.StartAsync(settings);
+        if (server is null) { Console.Error.WriteLine($"pg-insert: {PostgresServer.Unavailable}"); return 2; }
         await using var _ = server;
         var db = await server.CreateDatabaseAsync("bench");
-        Console.WriteLine($"PostgreSQL {server.Version}, {string.Join(", ", settings)}; {Environment.ProcessorCount} cores; {connections} COPY connection(s)");
+        string version;
+        await using (var probe = new NpgsqlConnection(db))
+        {
+            await probe.OpenAsync();
+            version = probe.PostgreSqlVersion.ToString();
+        }
+        Console.WriteLine($"PostgreSQL {version}, {string.Join(", ", settings)}; {Environment.ProcessorCount} cores; {connections} COPY connection(s)");
 
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         var options = new TimeSeriesOptions { TradeConnections = connections };

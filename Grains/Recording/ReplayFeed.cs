@@ -90,20 +90,26 @@ public sealed class ReplayFeed : IMarketFeed
 
     /// <summary>A replay has no REST to ask: candles come only from the recorded trades.</summary>
     public Task<KlineFetch> FetchKlinesAsync(string symbol, Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken)
-        => Task.FromResult(new KlineFetch
-        {
-            Candles = [],
-            Complete = false,
-            NextOpenTime = fromOpenTime,
-            Source = "replay",
-            Warnings = ["a replay cannot fetch candles from REST; candles are built from the recorded trades"],
-        });
+        => Task.FromResult(NoRestKlines(fromOpenTime, "a replay cannot fetch candles from REST; candles are built from the recorded trades"));
+
+    /// <summary>What any replay answers a kline request: nothing, from source <c>replay</c> (candle grains then build candles from trades).</summary>
+    internal static KlineFetch NoRestKlines(long fromOpenTime, string warning) => new()
+    {
+        Candles = [],
+        Complete = false,
+        NextOpenTime = fromOpenTime,
+        Source = "replay",
+        Warnings = [warning],
+    };
 
     /// <summary>A replay knows only what it played: the book's mid, else nothing (it has no REST to ask).</summary>
     public Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid, CancellationToken cancellationToken)
-        => Task.FromResult(bookMid is { } mid
-            ? new LivePriceQuote { Price = mid, Source = "bookMid" }
-            : new LivePriceQuote { Skipped = ["bookMid: no synced book", "a replay has no REST ticker to ask"] });
+        => Task.FromResult(PriceFromBook(bookMid));
+
+    /// <summary>What any replay answers a price request: the book's mid, else nothing (it has no REST ticker).</summary>
+    internal static LivePriceQuote PriceFromBook(long? bookMid) => bookMid is { } mid
+        ? new LivePriceQuote { Price = mid, Source = "bookMid" }
+        : new LivePriceQuote { Skipped = ["bookMid: no synced book", "a replay has no REST ticker to ask"] };
 
     public FeedStatus GetStatus()
     {

@@ -77,19 +77,10 @@ public sealed class StoredReplayFeed : IMarketFeed
     public void RequestSnapshot(string symbol, string reason) => _counters.ResyncRequested();
 
     public Task<KlineFetch> FetchKlinesAsync(string symbol, Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken)
-        => Task.FromResult(new KlineFetch
-        {
-            Candles = [],
-            Complete = false,
-            NextOpenTime = fromOpenTime,
-            Source = "replay",
-            Warnings = ["a replay from the database has no REST; candles are built from the stored trades"],
-        });
+        => Task.FromResult(ReplayFeed.NoRestKlines(fromOpenTime, "a replay from the database has no REST; candles are built from the stored trades"));
 
     public Task<LivePriceQuote> GetLivePriceAsync(string symbol, long? bookMid, CancellationToken cancellationToken)
-        => Task.FromResult(bookMid is { } mid
-            ? new LivePriceQuote { Price = mid, Source = "bookMid" }
-            : new LivePriceQuote { Skipped = ["bookMid: no synced book", "a replay has no REST ticker to ask"] });
+        => Task.FromResult(ReplayFeed.PriceFromBook(bookMid));
 
     public FeedStatus GetStatus()
     {

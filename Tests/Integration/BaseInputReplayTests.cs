@@ -38,41 +38,31 @@ public sealed class BaseInputReplayFixture : IAsyncLifetime
     {
         Sample = RecordingTestFiles.Sample();
         if (Sample is null) return;
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSiloHost((_, host) =>
+        Cluster = await TestClusters.StartAsync(new Dictionary<string, string?>
         {
-            host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Replay:Files:0"] = Sample,
-                ["Replay:Speed"] = "0",
-                ["Books:StaleAfter"] = "00:10:00",
-                ["BaseInput:Frames1s"] = Frames1s.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["BaseInput:Frames1m"] = "5",
-                ["BaseInput:Frames1h"] = "2",
-                ["BaseInput:Frames1d"] = "2",
-                ["BaseInput:ReferenceFrames1s"] = "30",
-                ["BaseInput:PivotTimeframe"] = "1s",
-                ["BaseInput:HeatmapSeconds"] = "30",
-                ["BaseInput:PublishInterval"] = "00:00:00.200",
-                ["BaseInput:PublishSymbols:0"] = "ETHUSDT",
-                ["ModelOutputs:HistoryLimit"] = HistoryLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
-            host.Services.AddSingleton<ActiveFeeds>();
-            host.Services.AddHostedService<FeedStarter>();
-            host.Services.AddHostedService<SnapshotPublisherStarter>();
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
-        });
-        builder.ConfigureSilo((_, silo) => silo.AddMarketDataProviders(silo.Configuration));
-        builder.ConfigureClient(client => client.AddMemoryStreams(MarketStreams.SnapshotProvider));
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+            ["Replay:Files:0"] = Sample,
+            ["Replay:Speed"] = "0",
+            ["Books:StaleAfter"] = "00:10:00",
+            ["BaseInput:Frames1s"] = Frames1s.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["BaseInput:Frames1m"] = "5",
+            ["BaseInput:Frames1h"] = "2",
+            ["BaseInput:Frames1d"] = "2",
+            ["BaseInput:ReferenceFrames1s"] = "30",
+            ["BaseInput:PivotTimeframe"] = "1s",
+            ["BaseInput:HeatmapSeconds"] = "30",
+            ["BaseInput:PublishInterval"] = "00:00:00.200",
+            ["BaseInput:PublishSymbols:0"] = "ETHUSDT",
+            ["ModelOutputs:HistoryLimit"] = HistoryLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        },
+        services => services.AddHostedService<SnapshotPublisherStarter>(),
+        client => client.AddMemoryStreams(MarketStreams.SnapshotProvider));
 
         var client = Client;
         await Eventually.WaitAsync(() => client.GetFeedsAsync(), f => f.Count == 1 && f[0].State == FeedState.Completed, "replay completed");
         // Every second of the recording aggregated and committed: the last one closes with the grace after the end.
         foreach (var symbol in new[] { "BTCUSDT", "ETHUSDT" })
         {
-            var last = LastDepthSecond(Sample, symbol);
+            var last = RecordedFacts.DepthSeconds(Sample, symbol).Last;
             await Eventually.WaitAsync(() => client.GetLatestCobAsync(new Instrument("binance", symbol)), c => c is not null && c.Time >= last - 1000,
                 $"{symbol}: aggregates up to the end");
             // Candle grains hold the replayed candles until their (impossible) REST backfill gives up.
@@ -87,17 +77,6 @@ public sealed class BaseInputReplayFixture : IAsyncLifetime
         if (Cluster is null) return;
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
-    }
-
-    /// <summary>The last second (exchange time) of the symbol's depth diffs.</summary>
-    public static long LastDepthSecond(string file, string symbol)
-    {
-        var parser = new BinanceFrameParser();
-        var last = long.MinValue;
-        foreach (var frame in new RecordingReader([file]).ReadFrames())
-            if (parser.Parse(frame.Payload.Span) == BinanceFrameKind.DepthUpdate && parser.Symbol == symbol)
-                last = Math.Max(last, parser.EventTime - parser.EventTime % 1000);
-        return last;
     }
 }
 
@@ -114,7 +93,7 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
     {
         if (fixture.Sample is null) { output.WriteLine("skipped: samples/ absent"); return; }
         var client = fixture.Client;
-        var asOf = BaseInputReplayFixture.LastDepthSecond(fixture.Sample, "ETHUSDT");
+        var asOf = RecordedFacts.DepthSeconds(fixture.Sample, "ETHUSDT").Last;
         var result = await client.GetBaseDataResultAsync(Eth, new BaseDataRequest { MinQuality = 0, AsOf = asOf });
         var input = Assert.IsType<BaseDataInput>(result.Input);
         Assert.Equal(asOf, input.Timestamp);
@@ -180,7 +159,7 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
     {
         if (fixture.Sample is null) { output.WriteLine("skipped: samples/ absent"); return; }
         var client = fixture.Client;
-        var end = BaseInputReplayFixture.LastDepthSecond(fixture.Sample, "ETHUSDT");
+        var end = RecordedFacts.DepthSeconds(fixture.Sample, "ETHUSDT").Last;
         var asOf = end - 45_000 + 1; // not on a second boundary: the second that contains it has not ended
         var input = Assert.IsType<BaseDataInput>((await client.GetBaseDataResultAsync(Eth, new BaseDataRequest { MinQuality = 0, AsOf = asOf })).Input);
 
@@ -219,7 +198,7 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
         Assert.Equal(history.Select(Summary), (await client.GetModelOutputsAsync("BTCUSDT", "cnn-a", 100)).Select(Summary));
 
         // Cross-model feeding: each model's snapshot carries the other's latest output, never its own.
-        var asOf = BaseInputReplayFixture.LastDepthSecond(fixture.Sample, "BTCUSDT");
+        var asOf = RecordedFacts.DepthSeconds(fixture.Sample, "BTCUSDT").Last;
         var forA = (await client.GetBaseDataResultAsync(new Instrument("binance", "BTCUSDT"), new BaseDataRequest { MinQuality = 0, Model = "cnn-a" })).Input!;
         Assert.Equal(["rl-b"], forA.ModelOutputs.Select(o => o.ModelName));
         Assert.Equal([1, 2, 3], forA.ModelOutputs[0].HiddenState);

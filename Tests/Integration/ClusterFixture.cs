@@ -52,17 +52,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         };
         for (var i = 0; i < Symbols.Length; i++) settings[$"Feeds:Binance:Symbols:{i}"] = Symbols[i];
 
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSiloHost((_, host) =>
-        {
-            host.Configuration.AddInMemoryCollection(settings);
-            host.Services.AddSingleton<ActiveFeeds>();
-            host.Services.AddHostedService<FeedStarter>();
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
-        });
-        builder.ConfigureSilo((_, silo) => silo.AddMarketDataProviders(silo.Configuration));
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        Cluster = await TestClusters.StartAsync(settings);
 
         var web = WebApplication.CreateSlimBuilder();
         web.WebHost.UseUrls("http://127.0.0.1:0");

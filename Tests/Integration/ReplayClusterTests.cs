@@ -31,22 +31,12 @@ public sealed class ReplayClusterTests : IAsyncLifetime
     {
         _sample = RecordingTestFiles.Sample();
         if (_sample is null) return;
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSiloHost((_, host) =>
+        _cluster = await TestClusters.StartAsync(new Dictionary<string, string?>
         {
-            host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Replay:Files:0"] = _sample,
-                ["Replay:Speed"] = "0",
-                ["Books:StaleAfter"] = "00:10:00", // the comparison must not race the staleness timer
-            });
-            host.Services.AddSingleton<ActiveFeeds>();
-            host.Services.AddHostedService<FeedStarter>();
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
+            ["Replay:Files:0"] = _sample,
+            ["Replay:Speed"] = "0",
+            ["Books:StaleAfter"] = "00:10:00", // the comparison must not race the staleness timer
         });
-        builder.ConfigureSilo((_, silo) => silo.AddMarketDataProviders(silo.Configuration));
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
     }
 
     public async Task DisposeAsync()
@@ -84,7 +74,7 @@ public sealed class ReplayClusterTests : IAsyncLifetime
 
             // One aggregate per second of the recording, from its first second to its last, gaps with reasons
             // before the book synced; every aggregate belongs to the book state it reports.
-            var (firstSecond, lastSecond) = DepthSeconds(_sample, symbol);
+            var (firstSecond, lastSecond) = RecordedFacts.DepthSeconds(_sample, symbol);
             var seconds = await Eventually.WaitAsync(() => client.GetCobHistoryAsync(instrument, firstSecond, lastSecond - 1000),
                 h => h.Count == (lastSecond - firstSecond) / 1000, $"{symbol}: one aggregate per recorded second");
             for (var i = 0; i < seconds.Count; i++) Assert.Equal(firstSecond + i * 1000L, seconds[i].Time);
@@ -99,7 +89,7 @@ public sealed class ReplayClusterTests : IAsyncLifetime
             });
             // Every recorded trade is in some second's flow or counted late (at full speed the trade stream may
             // trail the depth stream by more than the grace): none is lost or counted twice.
-            var recordedTrades = TradeCounts(_sample)[symbol];
+            var recordedTrades = RecordedFacts.TradeCounts(_sample)[symbol];
             await Eventually.WaitAsync(async () => (await client.GetCobHistoryAsync(instrument, 0, long.MaxValue)).Sum(c => (long)c.Flow.TradeCount)
                     + (await client.GetBookHealthAsync(instrument)).LateTrades,
                 n => n == recordedTrades, $"{symbol}: all {recordedTrades} trades accounted for");
@@ -127,31 +117,6 @@ public sealed class ReplayClusterTests : IAsyncLifetime
                 p => p.CandlesAnalysed > 60, $"{symbol} 1s pivots");
             Assert.NotEmpty(pivots.Levels[0]);
         }
-    }
-
-    /// <summary>The first and the last second (exchange time) of the symbol's depth diffs in the recording.</summary>
-    private static (long First, long Last) DepthSeconds(string file, string symbol)
-    {
-        var parser = new BinanceFrameParser();
-        long first = long.MaxValue, last = long.MinValue;
-        foreach (var frame in new RecordingReader([file]).ReadFrames())
-        {
-            if (parser.Parse(frame.Payload.Span) != BinanceFrameKind.DepthUpdate || parser.Symbol != symbol) continue;
-            var second = parser.EventTime - parser.EventTime % 1000;
-            first = Math.Min(first, second);
-            last = Math.Max(last, second);
-        }
-        return (first, last);
-    }
-
-    private static Dictionary<string, long> TradeCounts(string file)
-    {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var parser = new BinanceFrameParser();
-        foreach (var frame in new RecordingReader([file]).ReadFrames())
-            if (parser.Parse(frame.Payload.Span) == BinanceFrameKind.Trade)
-                counts[parser.Symbol!] = counts.GetValueOrDefault(parser.Symbol!) + 1;
-        return counts;
     }
 
     private static Dictionary<string, long> TradeVolumes(string file)

@@ -16,14 +16,16 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _bin;
     private readonly string? _runAs;
     private readonly string _root;
+    private readonly string[] _settings;
     private int _databases;
 
-    private PostgresServer(string bin, string? runAs, string root, int port)
+    private PostgresServer(string bin, string? runAs, string root, int port, string[] settings)
     {
         _bin = bin;
         _runAs = runAs;
         _root = root;
         Port = port;
+        _settings = settings;
     }
 
     /// <summary>Set to 1 (as <c>.ci/run</c> does) to fail instead of skipping when PostgreSQL cannot be started.</summary>
@@ -41,7 +43,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public string ConnectionString(string database)
         => new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Database = database, Pooling = true, Timeout = 15, CommandTimeout = 60 }.ConnectionString;
 
-    public static async Task<PostgresServer?> StartAsync()
+    /// <param name="settings">Server settings (<c>name=value</c>) on top of the test defaults, e.g. <c>fsync=on</c> for a benchmark.</param>
+    public static async Task<PostgresServer?> StartAsync(IEnumerable<string>? settings = null)
     {
         var bin = FindBinaries();
         if (bin is null)
@@ -55,7 +58,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), $"marketdata-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         if (runAs is not null) await RunAsync("chown", ["-R", runAs, root]);
-        var server = new PostgresServer(bin, runAs, root, FreePort());
+        var server = new PostgresServer(bin, runAs, root, FreePort(), [.. settings ?? []]);
         await server.PgAsync("initdb", "-D", server.DataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         await server.StartServerAsync();
         return server;
@@ -77,7 +80,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public Task StopAsync(string mode = "fast") => PgAsync("pg_ctl", "-D", DataDirectory, "-m", mode, "-w", "stop");
 
     public Task StartServerAsync() => PgAsync("pg_ctl", "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_root, "server.log"),
-        "-o", $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on -c max_connections=200", "start");
+        "-o", $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on -c max_connections=200"
+            + string.Concat(_settings.Select(setting => " -c " + setting)), "start");
 
     public async ValueTask DisposeAsync()
     {

@@ -36,7 +36,7 @@ public sealed class ArchiveReplayTests(PostgresFixture fixture, ITestOutputHelpe
         if (RecordingTestFiles.Sample() is not { } sample) { output.WriteLine("skipped: samples/ absent"); return; }
         var database = await server.CreateDatabaseAsync("archive");
         await ClusterSetup.PrepareDatabaseAsync(database);
-        var recorded = RecordedTrades(sample);
+        var recorded = RecordedFacts.TradeCounts(sample);
 
         // 1. Replay the file with the archive on.
         await using (var recording = await ClusterSetup.StartAsync(database, new() { ["Replay:Files:0"] = sample }))
@@ -104,16 +104,6 @@ public sealed class ArchiveReplayTests(PostgresFixture fixture, ITestOutputHelpe
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static Dictionary<string, long> RecordedTrades(string file)
-    {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var parser = new BinanceFrameParser();
-        foreach (var frame in new RecordingReader([file]).ReadFrames())
-            if (parser.Parse(frame.Payload.Span) == BinanceFrameKind.Trade)
-                counts[parser.Symbol!] = counts.GetValueOrDefault(parser.Symbol!) + 1;
-        return counts;
-    }
 }
 
 /// <summary>In-process clusters on a PostgreSQL database, configured like the host program.</summary>
@@ -123,7 +113,7 @@ internal static class ClusterSetup
     public static Task PrepareDatabaseAsync(string connectionString)
         => MarketData.Storage.Schema.SchemaMigrator.MigrateAsync(connectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
-    public static async Task<InProcessTestCluster> StartAsync(string connectionString, Dictionary<string, string?> settings)
+    public static Task<InProcessTestCluster> StartAsync(string connectionString, Dictionary<string, string?> settings)
     {
         settings["ConnectionStrings:Postgres"] = connectionString;
         settings["Replay:Speed"] = "0";
@@ -132,17 +122,6 @@ internal static class ClusterSetup
         settings["TimeSeries:FlushInterval"] = "00:00:00.100";
         // The sample is from 2024: past the default retention, which would expire its rows (counted) instead of storing them.
         foreach (var table in TimeSeriesTables.All) settings[$"TimeSeries:Retention:{table}"] = "3650.00:00:00";
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSiloHost((_, host) =>
-        {
-            host.Configuration.AddInMemoryCollection(settings);
-            host.Services.AddSingleton<ActiveFeeds>();
-            host.Services.AddHostedService<FeedStarter>();
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
-        });
-        builder.ConfigureSilo((_, silo) => silo.AddMarketDataProviders(silo.Configuration));
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
+        return TestClusters.StartAsync(settings);
     }
 }

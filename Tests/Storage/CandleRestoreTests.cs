@@ -57,7 +57,7 @@ public sealed class CandleRestoreTests(PostgresFixture fixture, ITestOutputHelpe
         }
     }
 
-    private static async Task<InProcessTestCluster> StartAsync(string database, FakeBinanceServer exchange)
+    private static Task<InProcessTestCluster> StartAsync(string database, FakeBinanceServer exchange)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -72,17 +72,6 @@ public sealed class CandleRestoreTests(PostgresFixture fixture, ITestOutputHelpe
             ["Candles:PivotFill"] = "false",
             ["TimeSeries:FlushInterval"] = "00:00:00.100",
         };
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSiloHost((_, host) =>
-        {
-            host.Configuration.AddInMemoryCollection(settings);
-            host.Services.AddSingleton<ActiveFeeds>();
-            host.Services.AddHostedService<FeedStarter>();
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
-        });
-        builder.ConfigureSilo((_, silo) => silo.AddMarketDataProviders(silo.Configuration));
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
+        return TestClusters.StartAsync(settings);
     }
 }
