@@ -130,14 +130,14 @@ internal sealed class BookSeconds
         int trades = 0, seconds = 0;
         for (var i = index; i >= 0; i--)
         {
-            var s = _history.At(i);
-            if (s.Time <= aggregate.Time - RecentFlowMs) break;
-            if (s.IsGap) continue;
+            if (_history.TimeAt(i) <= aggregate.Time - RecentFlowMs) break;
+            if (_history.IsGapAt(i)) continue;
+            var flow = _history.FlowAt(i);
             seconds++;
-            buy += s.Flow.BuyVolume;
-            sell += s.Flow.SellVolume;
-            quote += s.Flow.QuoteVolume;
-            trades += s.Flow.TradeCount;
+            buy += flow.BuyVolume;
+            sell += flow.SellVolume;
+            quote += flow.QuoteVolume;
+            trades += flow.TradeCount;
         }
         var vwap = buy + sell > 0 ? (long)((Int128)quote * FixedPoint.Scale / (buy + sell)) : 0;
 
@@ -263,15 +263,20 @@ internal sealed class BookSeconds
     /// <summary>Why the latest bucket settings were refused, if they were (the grain logs it).</summary>
     public string? ConfigError { get; private set; }
 
-    /// <summary>The history as a list without copying, for the heatmap builder.</summary>
+    /// <summary>
+    /// The history as a list for the heatmap builder, for the length of one call: each second it touches is materialised
+    /// once (the builder reads a second several times), and only the seconds it touches.
+    /// </summary>
     private sealed class HistoryList(CobHistory history) : IReadOnlyList<CobSecond>
     {
-        public CobSecond this[int index] => history.At(index);
-        public int Count => history.Count;
+        private readonly CobSecond?[] _read = new CobSecond?[history.Count];
+
+        public CobSecond this[int index] => _read[index] ??= history.At(index);
+        public int Count => _read.Length;
 
         public IEnumerator<CobSecond> GetEnumerator()
         {
-            for (var i = 0; i < history.Count; i++) yield return history.At(i);
+            for (var i = 0; i < Count; i++) yield return this[i];
         }
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

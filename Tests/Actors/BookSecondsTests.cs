@@ -99,7 +99,7 @@ public class BookSecondsTests
 
         var latest = seconds.InputView(null, 5, MarketData.Aggregation.HeatmapMetric.Total);
         Assert.True(latest.IsLatest);
-        Assert.Equal(seconds.Latest, latest.Aggregate);
+        MarketData.Tests.Domain.Aggregation.CobHistoryTests.AssertSameSeconds([seconds.Latest!], [latest.Aggregate!]);
 
         // As of 15.5 s: second 14 is the last that ended (second 15 is still open then).
         var past = seconds.InputView(15_500, 3, MarketData.Aggregation.HeatmapMetric.Total);
