@@ -23,7 +23,8 @@ public sealed class TickBufferOptions
 /// The raw depth diffs and trades of one symbol over the last <see cref="TickBufferOptions.Window"/> (30 minutes),
 /// stored compactly: each event is encoded into a byte ring (varints; prices and quantities divided by their common
 /// power of ten, depth levels as deltas), with a 12-byte index entry (receive time, offset) per event for time queries.
-/// Both arrays start at the reference size and double when the symbol's real rate needs more, up to
+/// Both arrays start small and grow when the symbol's real rate needs more (doubling in the first minute, then straight
+/// to what the window needs at the rate seen), up to
 /// <see cref="TickBufferOptions.MaxBytes"/>; at the bound the oldest events are dropped before their time and counted in
 /// <see cref="Overflowed"/> (and <see cref="OldestReceivedAt"/> tells how far back the buffer really goes).
 /// Events are indexed by receive time (one earlier than the previous event's is indexed at the previous one's, and kept exact). Not thread-safe.
@@ -221,9 +222,10 @@ public sealed class TickBuffer
     private bool GrowIndex()
     {
         var allowed = (_options.MaxBytes - _data.Length) / IndexEntryBytes;
-        var length = (int)Math.Min((long)_index.Length * 2, allowed);
+        var length = (int)Math.Min(Math.Max((long)_index.Length * 2, ProjectedForWindow(_count)), allowed);
         if (length <= _index.Length) return false;
         var grown = new IndexEntry[length];
+        grown.AsSpan().Clear(); // resident now (see ProjectedForWindow)
         for (var i = 0; i < _count; i++) grown[i] = _index[Slot(i)];
         _index = grown;
         _first = 0;
@@ -235,9 +237,10 @@ public sealed class TickBuffer
     {
         var used = UsedDataBytes;
         var allowed = _options.MaxBytes - (long)_index.Length * IndexEntryBytes;
-        var size = Math.Min(Math.Max((long)_data.Length * 2, used + length), Math.Min(allowed, int.MaxValue));
+        var size = Math.Min(Math.Max(Math.Max((long)_data.Length * 2, used + length), ProjectedForWindow(used)), Math.Min(allowed, int.MaxValue));
         if (size <= _data.Length || size < used + length) return false;
         var grown = new byte[size];
+        grown.AsSpan().Clear(); // resident now (see ProjectedForWindow)
         if (_count > 0)
         {
             var head = Head;
@@ -254,6 +257,20 @@ public sealed class TickBuffer
         }
         _data = grown;
         return true;
+    }
+
+    /// <summary>
+    /// What <paramref name="used"/> (entries or bytes) extrapolates to over the whole window at the rate seen so far, with
+    /// a quarter of headroom; 0 until a minute is covered. Growing straight to it (and writing the new array through, so it
+    /// is resident at once) sizes a symbol's buffer in one step in its second minute, instead of doubling at unpredictable
+    /// times over half an hour: the process's memory is flat early, and a leak is not hidden behind buffers still filling.
+    /// </summary>
+    private long ProjectedForWindow(long used)
+    {
+        if (_count < 2) return 0;
+        var covered = _lastTicks - _index[_first].Ticks;
+        if (covered < TimeSpan.TicksPerMinute) return 0;
+        return (long)(used * ((double)_windowTicks / covered) * 1.25);
     }
 
     private int LowerBound(long ticks)

@@ -109,6 +109,29 @@ public class TickBufferTests
     }
 
     [Fact]
+    public void After_a_minute_the_buffer_grows_once_to_what_the_window_needs_at_the_rate_seen()
+    {
+        var random = new Random(6);
+        var buffer = new TickBuffer(new TickBufferOptions { Window = TimeSpan.FromMinutes(30), InitialEntries = 16, InitialDataBytes = 256 });
+        var grownAfterTheFirstMinute = 0;
+        long size = 0;
+        // Ten trades a second for the whole window: 18,000 events.
+        for (var i = 0; i < 18_000; i++)
+        {
+            buffer.Add(Trade(T0.AddMilliseconds(i * 100), i, random));
+            if (buffer.AllocatedBytes != size && i > 610) grownAfterTheFirstMinute++;
+            size = buffer.AllocatedBytes;
+        }
+        Assert.Equal(18_000, buffer.Count);
+        Assert.Equal(0, buffer.Overflowed);
+        // Doubling during the first minute, then one step each for the index and the data to the window's need with
+        // headroom (plain doubling would take about five more steps each, the last ones near minute 30).
+        Assert.True(grownAfterTheFirstMinute <= 2, $"{grownAfterTheFirstMinute} growth steps after the first minute");
+        Assert.True(size >= 18_000L * 12, $"{size} bytes cannot index 18,000 events");
+        Assert.True(size <= 2 * 1.25 * 18_000 * (12 + 20), $"{size} bytes: grown far past the window's need");
+    }
+
+    [Fact]
     public void Hitting_the_bound_drops_the_oldest_and_counts_them()
     {
         var random = new Random(4);
