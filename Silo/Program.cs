@@ -1,9 +1,9 @@
 using MarketData.Silo.Hosting;
-using MarketData.Silo.Http;
 
 // A market-data silo: Orleans (embedded default: localhost clustering, memory streams, storage and reminders;
 // with ConnectionStrings:Postgres: membership, grain state and reminders in PostgreSQL, several silos per
-// cluster), the feeds (live Binance, or a replay with --replay), and the HTTP API on the same host.
+// cluster), the feeds (live Binance, or a replay with --replay), the HTTP API, metrics, health endpoints and the
+// optional dashboard on the same host (built by SiloHost, which the integration tests share).
 // `migrate` applies the PostgreSQL schema and exits.
 SiloCommandLine.Parsed commandLine;
 try
@@ -16,9 +16,7 @@ catch (ArgumentException ex)
     return 2;
 }
 
-// appsettings.json ships beside the binary; the working directory is the caller's (for relative --replay paths).
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = commandLine.Remaining, ContentRootPath = AppContext.BaseDirectory });
-builder.Configuration.AddInMemoryCollection(commandLine.Settings);
+var builder = SiloHost.CreateBuilder(commandLine.Remaining, commandLine.Settings);
 
 if (commandLine.Verb == SiloCommandLine.MigrateVerb)
 {
@@ -26,16 +24,17 @@ if (commandLine.Verb == SiloCommandLine.MigrateVerb)
     return await PostgresSetup.RunMigrateCommandAsync(builder.Configuration, loggers.CreateLogger("MarketData.Migrate"), Console.Error, CancellationToken.None);
 }
 
-builder.UseOrleans(silo =>
+WebApplication app;
+try
 {
-    silo.UseMarketDataClustering(builder.Configuration);
-    silo.AddMarketDataProviders(builder.Configuration);
-});
-builder.Services.AddSingleton<ActiveFeeds>();
-builder.Services.AddHostedService<FeedStarter>();
-builder.Services.AddHostedService<SnapshotPublisherStarter>();
+    app = SiloHost.Build(builder);
+}
+catch (SiloConfigurationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
 
-var app = builder.Build();
 // The schema before Orleans starts: its providers read their queries from the database when they start.
 if (PostgresSetup.ConnectionString(builder.Configuration) is { } postgres && PostgresSetup.MigrateOnStart(builder.Configuration))
 {
@@ -46,6 +45,5 @@ if (PostgresSetup.ConnectionString(builder.Configuration) is { } postgres && Pos
         return 1;
     }
 }
-app.MapMarketDataApi();
 await app.RunAsync();
 return 0;

@@ -21,6 +21,7 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
     private IMarketFeed? _feed;
     private OrleansStreamSink? _sink;
     private FeedCounters? _sinkCounters;
+    private IDisposable? _sinkMetrics;
     private bool _reminderRegistered;
 
     protected FeedGrainBase(IClusterClient client, TimeProvider time, ILogger logger)
@@ -53,6 +54,7 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         _sinkCounters = new FeedCounters(Time);
         // The engine publishes from its own threads, outside grain turns: use the silo's hosted client.
         _sink = new OrleansStreamSink(_client.GetStreamProvider(MarketStreams.Provider), FeedId, Kind, _sinkCounters, Time, Logger);
+        _sinkMetrics = FeedMetrics.RegisterSink(FeedId, _sinkCounters);
         try
         {
             _feed = CreateFeed(_sink);
@@ -65,6 +67,8 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
             _feed = null;
             await _sink.DisposeAsync();
             _sink = null;
+            _sinkMetrics.Dispose();
+            _sinkMetrics = null;
             throw;
         }
         await RegisterAsync();
@@ -140,6 +144,7 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         await _stopping.CancelAsync();
         if (_feed is not null) await _feed.DisposeAsync();
         if (_sink is not null) await _sink.DisposeAsync();
+        _sinkMetrics?.Dispose();
         _stopping.Dispose();
         await base.OnDeactivateAsync(reason, cancellationToken);
     }

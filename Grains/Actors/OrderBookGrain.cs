@@ -43,6 +43,11 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private readonly BookArchiveOptions _archiveOptions;
     private long _lastArchivedSnapshot;
 
+    // Metrics: tags built once per activation, so recording allocates nothing; the status last told to the silo's registry.
+    private readonly BookStatusRegistry? _statuses;
+    private BookStatus? _reportedStatus;
+    private KeyValuePair<string, object?> _exchangeTag, _symbolTag;
+
     public OrderBookGrain(ILogger<OrderBookGrain> logger, TimeProvider time, IOptions<OrderBookOptions> options, IOptionsMonitor<CobOptions> cobOptions,
         IServiceProvider services)
     {
@@ -53,6 +58,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         // Present only with a database: the embedded default keeps everything in memory.
         _archive = services.GetService<IMarketDataArchive>();
         _archiveOptions = services.GetService<IOptions<BookArchiveOptions>>()?.Value ?? new BookArchiveOptions();
+        _statuses = services.GetService<BookStatusRegistry>();
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -62,6 +68,9 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         _seconds = new BookSeconds(_instrument.Symbol, _sync, _cobOptions, _time);
         if (_archive is { } archive) _seconds.Committed = second => archive.TryAddCob(_instrument, second);
         _lastHeard = Now;
+        _exchangeTag = new("exchange", _instrument.Exchange);
+        _symbolTag = new("symbol", _instrument.Symbol);
+        ReportStatus();
         this.RegisterGrainTimer(CheckAsync, new GrainTimerCreationOptions
         {
             DueTime = _options.CheckInterval,
@@ -110,6 +119,10 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         }
         _feed = (batch.FeedId, batch.FeedKind);
         _lastHeard = Now;
+        var counters = _sync.Counters;
+        long appliedBefore = counters.DiffsApplied, gapsBefore = counters.Gaps, resyncsBefore = counters.Resyncs;
+        // A replay's event times are the recording's, not now: its lag would measure the recording's age.
+        var measureLag = batch.FeedKind != FeedKind.Replay && BookMetrics.UpdateLag.Enabled;
 
         foreach (var e in batch.Events)
         {
@@ -118,7 +131,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             if (e is DepthDiff d) SecondsBeforeDiff(d);
             var action = e switch
             {
-                DepthDiff diff => _sync.OnDiff(diff),
+                DepthDiff diff => ApplyDiff(diff, measureLag),
                 DepthSnapshot snapshot => OnSnapshot(snapshot),
                 FeedInterrupted interrupted => MarkStale(interrupted.Reason),
                 _ => SyncAction.None, // heartbeats only refresh _lastHeard
@@ -127,6 +140,47 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
                 await RequestSnapshotAsync(action.Reason ?? "snapshot needed");
             ArchiveSnapshot();
         }
+        RecordBatch(counters.DiffsApplied - appliedBefore, counters.Gaps - gapsBefore, counters.Resyncs - resyncsBefore);
+    }
+
+    /// <summary>Applies a diff; when it went into the book (not buffered, not dropped), records its end-to-end lag.</summary>
+    private SyncAction ApplyDiff(DepthDiff diff, bool measureLag)
+    {
+        var applied = _sync.Counters.DiffsApplied;
+        var action = _sync.OnDiff(diff);
+        if (measureLag && diff.EventTime > 0 && _sync.Counters.DiffsApplied != applied)
+        {
+            var lag = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalMilliseconds - diff.EventTime;
+            BookMetrics.UpdateLag.Record(Math.Max(0, lag), _exchangeTag);
+        }
+        return action;
+    }
+
+    /// <summary>One batch's worth of book counters (one add per batch, not per diff) and the status the batch left.</summary>
+    private void RecordBatch(long applied, long gaps, long resyncs)
+    {
+        if (applied > 0) BookMetrics.Updates.Add(applied, _exchangeTag, _symbolTag);
+        if (gaps > 0) BookMetrics.Gaps.Add(gaps, _exchangeTag, _symbolTag);
+        if (resyncs > 0) BookMetrics.Resyncs.Add(resyncs, _exchangeTag, _symbolTag);
+        ReportStatus();
+    }
+
+    /// <summary>Tells the silo's registry when the status changed (cheap to call after every batch and check).</summary>
+    private void ReportStatus()
+    {
+        if (_statuses is null) return;
+        var status = _sync.Status;
+        if (_reportedStatus == status) return;
+        if (_reportedStatus is { } before) _statuses.Changed(before, status);
+        else _statuses.Added(status);
+        _reportedStatus = status;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_reportedStatus is { } status) _statuses?.Removed(status);
+        _reportedStatus = null;
+        return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     /// <summary>Closes seconds before the diff is applied; a failure there must never keep the diff from the book.</summary>
@@ -190,6 +244,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var silentFor = now - _lastHeard;
         if (_sync.Status == BookStatus.Synced && silentFor > _options.StaleAfter)
             _sync.MarkStale($"no data from the feed for {silentFor.TotalSeconds:F0} s");
+        ReportStatus();
 
         // A live feed that went silent may have been deactivated: poking it brings ingestion back well
         // before its reminder would.

@@ -30,6 +30,8 @@ public sealed class ReplayFeed : IMarketFeed
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly FeedCounters _counters;
+    private readonly FeedMeter _meter;
+    private IDisposable? _metrics;
     private readonly BinanceFrameParser _parser = new();
     private readonly Dictionary<string, Instrument> _instruments = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _symbols = new(StringComparer.Ordinal);
@@ -58,6 +60,7 @@ public sealed class ReplayFeed : IMarketFeed
         _time = time;
         _logger = logger;
         _counters = new FeedCounters(time);
+        _meter = new FeedMeter(options.FeedId);
     }
 
     public string FeedId => _options.FeedId;
@@ -75,6 +78,7 @@ public sealed class ReplayFeed : IMarketFeed
             ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
             _startedAt = _time.GetUtcNow().UtcDateTime;
             _state = FeedState.Connecting;
+            _metrics = FeedMetrics.Register(FeedId, _counters);
             _run = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
         }
         return Task.CompletedTask;
@@ -137,6 +141,7 @@ public sealed class ReplayFeed : IMarketFeed
             run = _run;
         }
         if (run is not null) await run.ConfigureAwait(false);
+        _metrics?.Dispose();
         _stop.Dispose();
     }
 
@@ -217,6 +222,8 @@ public sealed class ReplayFeed : IMarketFeed
         _counters.MessageReceived(frame.Payload.Length);
         var receivedAt = frame.ReceivedAtUtc;
         var kind = _parser.Parse(frame.Payload.Span);
+        // Counted by kind as the live feed does; no lag: the recorded event times are not now.
+        _meter.MessageReceived(frame.Source == FrameSource.RestDepth ? FeedMessageKind.Other : BinanceSpotFeed.MessageKindOf(kind));
 
         if (frame.Source == FrameSource.RestDepth)
         {

@@ -32,6 +32,7 @@ public sealed class StoredReplayFeed : IMarketFeed
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly FeedCounters _counters;
+    private IDisposable? _metrics;
     private readonly SortedSet<string> _symbols = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
@@ -68,6 +69,7 @@ public sealed class StoredReplayFeed : IMarketFeed
             ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
             _startedAt = _time.GetUtcNow().UtcDateTime;
             _state = FeedState.Connecting;
+            _metrics = FeedMetrics.Register(FeedId, _counters);
             _run = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
         }
         return Task.CompletedTask;
@@ -103,6 +105,7 @@ public sealed class StoredReplayFeed : IMarketFeed
             run = _run;
         }
         if (run is not null) await run.ConfigureAwait(false);
+        _metrics?.Dispose();
         _stop.Dispose();
     }
 

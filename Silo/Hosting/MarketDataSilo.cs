@@ -108,6 +108,8 @@ public static class MarketDataSilo
     public static IServiceCollection AddMarketDataServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        // Book grains report their status here for the marketdata.books gauge (one registry per silo).
+        services.TryAddSingleton<BookStatusRegistry>();
         var binance = configuration.GetSection(BinanceFeedOptions.SectionName);
         services.AddOptions<BinanceFeedOptions>().Configure(options =>
         {

@@ -21,6 +21,8 @@ public sealed class BinanceSpotFeed : IMarketFeed
     private readonly ILogger _logger;
     private readonly IFrameRecorder? _recorder;
     private readonly FeedCounters _counters;
+    private readonly FeedMeter _meter;
+    private IDisposable? _metrics;
     private readonly Dictionary<string, SymbolRoute> _routes = new(StringComparer.Ordinal);
     private readonly List<ConnectionShard> _shards = [];
     private readonly RestWeightBudget _budget;
@@ -49,6 +51,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _recorder = recorder;
         _counters = new FeedCounters(time);
+        _meter = new FeedMeter(options.FeedId);
         _warnings = new LogLimiter(logger, time, TimeSpan.FromMinutes(1));
         _budget = new RestWeightBudget(options.RestWeightLimitPerMinute, time);
         _rest = new BinanceRestClient(new Uri(options.RestBaseUrl.TrimEnd('/') + "/"), _budget, httpHandler);
@@ -102,6 +105,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
         foreach (var shard in _shards) _tasks.Add(Task.Run(() => shard.RunAsync(token), CancellationToken.None));
         _tasks.Add(Task.Run(() => _snapshots.RunAsync(token), CancellationToken.None));
         _heartbeat = _time.CreateTimer(_ => Heartbeat(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
+        _metrics = FeedMetrics.Register(FeedId, _counters, () => new FeedGauges(_budget.Used, _budget.Limit, _shards.Sum(s => s.OpenConnections)));
         _logger.LogInformation("Binance feed {FeedId} started: {Symbols} symbols on {Connections} connection(s).", FeedId, _symbols.Length, _shards.Count);
         return Task.CompletedTask;
     }
@@ -187,6 +191,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
+        _metrics?.Dispose();
         _heartbeat?.Dispose();
         await _stop.CancelAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_tasks).ConfigureAwait(false); }
@@ -220,12 +225,16 @@ public sealed class BinanceSpotFeed : IMarketFeed
         _recorder?.Record(receivedAt, "ws", frame);
         if (oversized)
         {
+            _meter.MessageReceived(FeedMessageKind.Other);
             _counters.MessageRejected();
             _warnings.Warn("oversized", $"Binance frame above {BinanceConnection.MaxFrameBytes} bytes on connection {connection.Id} dropped.");
             return;
         }
 
         var kind = parser.Parse(frame);
+        _meter.MessageReceived(MessageKindOf(kind));
+        if (parser.EventTime > 0 && FeedMeter.LagEnabled)
+            _meter.RecordLag((receivedAt - DateTime.UnixEpoch).TotalMilliseconds - parser.EventTime);
         switch (kind)
         {
             case BinanceFrameKind.DepthUpdate or BinanceFrameKind.Trade or BinanceFrameKind.AggTrade or BinanceFrameKind.BookTicker or BinanceFrameKind.Ticker or BinanceFrameKind.Kline:
@@ -266,6 +275,18 @@ public sealed class BinanceSpotFeed : IMarketFeed
                 break;
         }
     }
+
+    /// <summary>The <c>kind</c> of <c>marketdata.feed.messages</c> for a parsed frame.</summary>
+    internal static FeedMessageKind MessageKindOf(BinanceFrameKind kind) => kind switch
+    {
+        BinanceFrameKind.DepthUpdate => FeedMessageKind.Depth,
+        BinanceFrameKind.Trade => FeedMessageKind.Trade,
+        BinanceFrameKind.AggTrade => FeedMessageKind.AggTrade,
+        BinanceFrameKind.BookTicker => FeedMessageKind.BookTicker,
+        BinanceFrameKind.Ticker => FeedMessageKind.Ticker,
+        BinanceFrameKind.Kline => FeedMessageKind.Kline,
+        _ => FeedMessageKind.Other,
+    };
 
     private void Heartbeat()
     {

@@ -57,6 +57,7 @@ internal sealed class TableWriter<T> : ITableWriter
     private long _lastDropReport;
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
     private Task _loop = Task.CompletedTask;
+    private readonly KeyValuePair<string, object?> _tableTag;
 
     public TableWriter(RowBinder<T> binder, TimeSeriesOptions options, TimeProvider time, ILogger logger, string connectionString, PartitionCatalog partitions, int lanes = 1)
     {
@@ -70,6 +71,7 @@ internal sealed class TableWriter<T> : ITableWriter
         _queue = new RowQueue<T>(options.BufferCapacity);
         _retention = options.RetentionOf(binder.Table.Name);
         Counters = new TimeSeriesTableCounters(binder.Table.Name, () => _queue.Enqueued, () => _queue.Count);
+        _tableTag = StorageMetrics.TableTag(binder.Table.Name);
     }
 
     public TimeSeriesTable Table => _binder.Table;
@@ -292,6 +294,7 @@ internal sealed class TableWriter<T> : ITableWriter
         while (true)
         {
             stop.ThrowIfCancellationRequested();
+            var started = _time.GetTimestamp();
             try
             {
                 var connection = await ConnectAsync(lane, stop);
@@ -300,6 +303,7 @@ internal sealed class TableWriter<T> : ITableWriter
                 Interlocked.Add(ref Counters.WrittenCount, rows.Count);
                 if (!Table.UpsertOnConflict) Interlocked.Add(ref Counters.DuplicateCount, rows.Count - inserted);
                 Interlocked.Increment(ref Counters.BatchCount);
+                StorageMetrics.BatchDuration.Record(_time.GetElapsedTime(started).TotalMilliseconds, _tableTag);
                 if (failures > 0)
                     _logger.LogInformation("Time series {Table}: batch of {Count} rows committed after {Failures} failed attempts", Table.Name, rows.Count, failures);
                 return;

@@ -26,6 +26,7 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
     private readonly TableWriter<BookSnapshotRow> _snapshots;
     private readonly TableWriter<ModelOutputRow> _outputs;
     private readonly ITableWriter[] _tables;
+    private readonly IDisposable _metrics;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _maintenance = new(1, 1);
     private Task _maintenanceLoop = Task.CompletedTask;
@@ -49,6 +50,7 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
         _outputs = new(new ModelOutputBinder(), options, time, logger, _connectionString, _partitions);
         _tables = [_trades, _candles, _cob, _snapshots, _outputs];
         Counters = new TimeSeriesCounters(_trades.Counters, _candles.Counters, _cob.Counters, _snapshots.Counters, _outputs.Counters);
+        _metrics = StorageMetrics.Register(Counters);
     }
 
     public TimeSeriesCounters Counters { get; }
@@ -203,6 +205,8 @@ public sealed class TimeSeriesWriter : ITimeSeriesSink, IAsyncDisposable
             _logger.LogError("Time series {Table}: stopped with {Count} accepted rows not committed", c.Table, unwritten);
         }
         foreach (var table in _tables) table.Dispose();
+        // A writer that lost rows keeps reporting them (rows_unwritten) for the rest of the process; others leave the metrics.
+        if (Counters.Tables.All(t => t.Unwritten == 0)) _metrics.Dispose();
         _stop.Dispose();
         _maintenance.Dispose();
     }
