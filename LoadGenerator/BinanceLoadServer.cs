@@ -134,7 +134,10 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
 
     // ================================================================ control
 
-    /// <summary>Stops generating (connections stay open; queued frames still go out). Returns once no step is running.</summary>
+    /// <summary>
+    /// Stops generating (connections stay open; queued frames still go out). Pending book changes go out as a last diff,
+    /// so a client that read everything stands at each book's <see cref="LastUpdateId"/>. Returns once no step is running.
+    /// </summary>
     public void Pause()
     {
         lock (_tickLock)
@@ -142,6 +145,13 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
             if (_paused) return;
             _paused = true;
             _pausedAtMs = NowMs();
+            var writer = new FrameWriter();
+            for (var i = 0; i < _markets.Length; i++)
+            {
+                var market = _markets[i];
+                var now = (long)NowMs();
+                lock (market) market.Flush(now, writer, _routes[i]);
+            }
         }
     }
 

@@ -56,15 +56,15 @@ public sealed class LoadProfile
 
     /// <summary>Probabilities of the level-count quantile tables below.</summary>
     private static readonly double[] QuantileProbabilities =
-        [0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.99, 1.0];
+        [0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 1.0];
 
     /// <summary>Levels per depth frame, BTCUSDT 2024-08-08 (3,451 frames), at <see cref="QuantileProbabilities"/>.</summary>
     private static readonly double[] HeadLevelQuantiles =
-        [1, 4, 6, 7, 8, 9, 11, 12, 13, 15, 16, 18, 20, 23, 26, 31, 38, 49, 70, 133, 391, 1076];
+        [1, 4, 6, 7, 8, 9, 11, 12, 13, 15, 16, 18, 20, 23, 26, 31, 38, 49, 70, 133, 190, 244, 391, 549, 737, 1076];
 
     /// <summary>Levels per depth frame, the 4 quiet symbols of BINANCE.ws.1.0 (177 frames).</summary>
     private static readonly double[] TailLevelQuantiles =
-        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 5, 7, 11, 13];
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 5, 7, 7, 8, 11, 13, 13, 13];
 
     // ---- the curve ------------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ public sealed class SymbolMarket
     /// <summary>Poisson events more than this late are skipped rather than replayed in a burst.</summary>
     private const double CatchUpLimitMs = 1000;
     private const double DepthSlotMs = 100;
+    private static readonly double MinLotsLog = Math.Log(10);
 
     private static readonly long[] KlineIntervalsMs = [1_000, 60_000, 3_600_000, 86_400_000];
     private static readonly byte[][] KlineNames = ["1s"u8.ToArray(), "1m"u8.ToArray(), "1h"u8.ToArray(), "1d"u8.ToArray()];
@@ -239,6 +240,12 @@ public sealed class SymbolMarket
         return frames;
     }
 
+    /// <summary>
+    /// Sends the pending depth diff now, if the book changed since the last one (used when generation pauses, so the
+    /// last diff sent leaves clients at the book's current update id).
+    /// </summary>
+    public int Flush(long eventTimeMs, FrameWriter writer, IFrameSink sink) => _dirty ? DepthFrame(eventTimeMs, writer, sink) : 0;
+
     private double NextPoisson(double previous, double rate, double nowMs)
     {
         var next = previous + _rng.ExponentialMs(rate);
@@ -262,9 +269,9 @@ public sealed class SymbolMarket
 
     private int Lots()
     {
-        // Heavy-tailed sizes: many small levels, a few large ones.
+        // Heavy-tailed sizes from 10 lots up: many small levels, a few large ones.
         var u = _rng.NextDouble();
-        return Math.Max(1, (int)Math.Exp(u * u * Math.Log(_maxLots)));
+        return (int)Math.Exp(MinLotsLog + u * u * (Math.Log(_maxLots) - MinLotsLog));
     }
 
     private int OtherLots(int old)
@@ -522,11 +529,12 @@ public sealed class SymbolMarket
         var sideCount = buyerIsMaker ? _bidCount : _askCount;
         var maxTake = sideCount == 1 ? levelLots - 1 : levelLots;
         if (maxTake < 1) return 0;
-        var u = _rng.NextDouble();
-        var take = _rng.NextDouble() < 0.2 ? maxTake : Math.Min(maxTake, 1 + (int)(u * u * maxTake));
         var trades = 1;
         var continueProbability = 1 - 1 / _tradesPerOrder; // geometric count with the profile's mean
-        while (trades < take && _rng.NextDouble() < continueProbability) trades++;
+        while (_rng.NextDouble() < continueProbability) trades++;
+        var u = _rng.NextDouble();
+        var take = _rng.NextDouble() < 0.2 ? maxTake : Math.Min(maxTake, Math.Max(trades, 1 + (int)(u * u * maxTake)));
+        trades = Math.Min(trades, take); // each trade is at least one lot
 
         var price = index * _tick;
         var frames = 0;

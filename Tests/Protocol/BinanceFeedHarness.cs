@@ -113,17 +113,7 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
             await WaitUntilAsync(() => IsCaughtUp(symbol), $"{symbol} synced at the server's last update id", advance,
                 between: async () => { if (!IsCaughtUp(symbol)) await Server.EmitAsync(1); });
             var (bids, asks, lastUpdateId) = await Server.BookAsync(symbol);
-            var book = Book(symbol);
-            lock (book)
-            {
-                Assert.Equal(lastUpdateId, book.Book.LastUpdateId);
-                var localBids = new PriceLevel[book.Book.BidCount];
-                var localAsks = new PriceLevel[book.Book.AskCount];
-                book.Book.CopyBids(localBids);
-                book.Book.CopyAsks(localAsks);
-                Assert.Equal(bids, localBids);
-                Assert.Equal(asks, localAsks);
-            }
+            BinanceStreamChecks.AssertBookEquals(Book(symbol), bids, asks, lastUpdateId, symbol);
         }
     }
 
@@ -135,36 +125,10 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
     }
 
     /// <summary>Depth diffs were published with strictly increasing u, trades and aggregate trades with strictly increasing ids.</summary>
-    public void AssertNoDuplicates(string symbol)
-    {
-        var events = Sink.EventsOf(Instrument(symbol));
-        AssertIncreasing(events.OfType<DepthDiff>().Select(d => d.FinalUpdateId), "depth u");
-        AssertIncreasing(events.OfType<TradeEvent>().Where(t => !t.IsAggregate).Select(t => t.TradeId), "trade id");
-        AssertIncreasing(events.OfType<TradeEvent>().Where(t => t.IsAggregate).Select(t => t.TradeId), "aggTrade id");
-        AssertIncreasing(events.OfType<BookTickerEvent>().Select(t => t.UpdateId), "bookTicker u");
-    }
+    public void AssertNoDuplicates(string symbol) => BinanceStreamChecks.AssertNoDuplicates(Sink.EventsOf(Instrument(symbol)), symbol);
 
     /// <summary>Each diff continues the previous one (U == previous u + 1) and trade ids are consecutive: nothing lost.</summary>
-    public void AssertContiguous(string symbol)
-    {
-        var events = Sink.EventsOf(Instrument(symbol));
-        var diffs = events.OfType<DepthDiff>().ToArray();
-        for (var i = 1; i < diffs.Length; i++)
-            Assert.True(diffs[i].FirstUpdateId == diffs[i - 1].FinalUpdateId + 1, $"{symbol}: diff {i} U={diffs[i].FirstUpdateId} after u={diffs[i - 1].FinalUpdateId}");
-        var trades = events.OfType<TradeEvent>().Where(t => !t.IsAggregate).Select(t => t.TradeId).ToArray();
-        for (var i = 1; i < trades.Length; i++)
-            Assert.True(trades[i] == trades[i - 1] + 1, $"{symbol}: trade {trades[i]} after {trades[i - 1]}");
-    }
-
-    private static void AssertIncreasing(IEnumerable<long> values, string what)
-    {
-        long? previous = null;
-        foreach (var v in values)
-        {
-            Assert.True(previous is null || v > previous, $"{what} {v} published after {previous}");
-            previous = v;
-        }
-    }
+    public void AssertContiguous(string symbol) => BinanceStreamChecks.AssertContiguous(Sink.EventsOf(Instrument(symbol)), symbol);
 
     public string Describe()
     {
