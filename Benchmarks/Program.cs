@@ -16,5 +16,12 @@ if (args.Length > 0 && args[0] == "failover")
 if (args.Length > 0 && args[0] == "pg-insert")
     return await TimeSeriesInsertBenchmark.RunAsync(args[1..]);
 
+// `load [N,N...] [--seconds S] [--warmup S] [--rate-scale X]` follows N symbols of the load generator with a silo process.
+if (args.Length > 0 && args[0] == "load")
+    return await LoadBenchmark.RunAsync(args[1..]);
+// `soak [--symbols N] [--minutes M] [--every S] [--csv FILE]` samples a loaded silo's memory for a long time.
+if (args.Length > 0 && args[0] == "soak")
+    return await SoakBenchmark.RunAsync(args[1..]);
+
 BenchmarkSwitcher.FromAssembly(typeof(EndToEndReplay).Assembly).Run(args);
 return 0;

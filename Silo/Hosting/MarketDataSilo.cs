@@ -61,10 +61,12 @@ public static class MarketDataSilo
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
                 b.ConfigurePartitioning(streams.Queues);
                 b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = streams.PollPeriod));
+                b.ConfigureCacheEviction(ob => ob.Configure(streams.ApplyCacheEviction));
                 if (cluster) StreamRetryBackoff.Apply(b, streams.RetryBackoffMax);
             })
             .AddMemoryStreams(MarketStreams.SnapshotProvider, b =>
             {
+                b.ConfigureCacheEviction(ob => ob.Configure(streams.ApplyCacheEviction));
                 if (cluster) StreamRetryBackoff.Apply(b, streams.RetryBackoffMax);
             });
         silo.Services.AddMarketDataServices(configuration);
@@ -189,6 +191,21 @@ public sealed class MarketStreamOptions
     /// deliveries, which after a silo's death would hold the books' streams for that long.
     /// </summary>
     public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long delivered stream events stay in the pulling agents' cache at least / at most. Orleans keeps them 5 to 30
+    /// minutes for rewinding subscribers; ours never rewind, and at market rates that cache grew by about 5 MB a minute per
+    /// symbol (found by the soak). An event still undelivered at <see cref="CacheMaxAge"/> is lost to its consumer, which
+    /// sees the gap in the batch sequence and resyncs.
+    /// </summary>
+    public TimeSpan CacheMinTime { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan CacheMaxAge { get; set; } = TimeSpan.FromMinutes(1);
+
+    internal void ApplyCacheEviction(StreamCacheEvictionOptions options)
+    {
+        options.DataMinTimeInCache = CacheMinTime;
+        options.DataMaxAgeInCache = CacheMaxAge > CacheMinTime ? CacheMaxAge : CacheMinTime;
+    }
 }
 
 /// <summary>
