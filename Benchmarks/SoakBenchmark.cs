@@ -58,8 +58,19 @@ public static class SoakBenchmark
             var wait = next - DateTime.UtcNow;
             if (wait > TimeSpan.Zero) await Task.Delay(wait);
             if (run.Silo.HasExited) { Console.Error.WriteLine($"the silo exited:\n{run.Silo.Tail()}"); return 1; }
-            var sample = await run.SampleAsync();
-            var live = await run.LiveHeapBytesAsync();
+            SiloUnderLoad.Sample sample;
+            double live;
+            try
+            {
+                sample = await run.SampleAsync();
+                live = await run.LiveHeapBytesAsync();
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // A busy machine can make one scrape time out; the run goes on, the row is missing.
+                Console.WriteLine($"| sample skipped: {ex.GetType().Name}: {ex.Message} |");
+                continue;
+            }
             var minute = (sample.At - start).TotalMinutes;
             var seconds = (sample.At - previous.At).TotalSeconds;
             var lag = new HistogramWindow(previous.Metrics.Buckets(lagName), sample.Metrics.Buckets(lagName));
