@@ -31,6 +31,12 @@ public static class Telemetry
     /// <summary>The histograms that get the fine latency buckets of <see cref="FeedMetrics.LagBucketsMilliseconds"/>.</summary>
     public static IReadOnlyList<string> LagHistograms { get; } = [BookMetrics.UpdateLagInstrument, FeedMetrics.LagInstrument];
 
+    /// <summary>Instruments tagged by symbol: one series per book.</summary>
+    public static IReadOnlyList<string> PerBookInstruments { get; } = [BookMetrics.Updates.Name, BookMetrics.Gaps.Name, BookMetrics.Resyncs.Name];
+
+    /// <summary>Series kept per per-book instrument (books per silo, with room to spare).</summary>
+    public const int PerBookCardinalityLimit = 20_000;
+
     public static WebApplicationBuilder AddMarketDataTelemetry(this WebApplicationBuilder builder)
     {
         var settings = TelemetrySettings.From(builder.Configuration);
@@ -45,6 +51,10 @@ public static class Telemetry
                 var buckets = FeedMetrics.LagBucketsMilliseconds.ToArray();
                 foreach (var histogram in LagHistograms)
                     metrics.AddView(histogram, new ExplicitBucketHistogramConfiguration { Boundaries = buckets });
+                // One series per book: OpenTelemetry's default of 2,000 series per instrument would fold the rest of a
+                // whole-market silo into an overflow series.
+                foreach (var perBook in PerBookInstruments)
+                    metrics.AddView(perBook, new MetricStreamConfiguration { CardinalityLimit = PerBookCardinalityLimit });
                 if (settings.PrometheusEnabled) metrics.AddPrometheusExporter();
                 if (settings.OtlpEndpoint is { } endpoint)
                 {
