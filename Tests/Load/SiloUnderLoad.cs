@@ -160,15 +160,11 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         TimeSpan SiloCpu,
         long SiloResidentBytes,
         TimeSpan GeneratorCpu,
-        PrometheusText Metrics,
+        MetricsScrape Metrics,
         FeedCounts Feed,
         long FramesSent,
         long SlowConsumerDisconnects,
-        double ScheduleSlipMs)
-    {
-        /// <summary>Managed heap after the last collection, from the runtime's own metrics (bytes; 0 when not exported).</summary>
-        public double HeapAfterLastGcBytes => Metrics.Sum("dotnet_gc_last_collection_heap_size_bytes");
-    }
+        double ScheduleSlipMs);
 
     /// <summary>The silo's feed counters (from <c>/api/v1/feeds</c>).</summary>
     public sealed record FeedCounts(long MessagesReceived, long Dropped, long Rejected, long Reconnects, long Resyncs, string State);
@@ -182,7 +178,7 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         var generatorCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var metricsText = await Silo.Http.GetStringAsync("/metrics");
         var feed = await FeedCountsAsync();
-        return new Sample(DateTime.UtcNow, cpu, rss, generatorCpu, PrometheusText.Parse(metricsText), feed,
+        return new Sample(DateTime.UtcNow, cpu, rss, generatorCpu, MetricsScrape.Parse(metricsText), feed,
             Exchange.FramesSent, Exchange.SlowConsumerDisconnects, Exchange.ScheduleSlipMs);
     }
 
@@ -254,7 +250,7 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         var hosts = await management.GetHosts(onlyActive: true);
         await management.ForceGarbageCollection([.. hosts.Keys]);
         await Task.Delay(TimeSpan.FromMilliseconds(700)); // past the exporter's scrape cache
-        return PrometheusText.Parse(await Silo.Http.GetStringAsync("/metrics")).Sum("dotnet_gc_last_collection_heap_size_bytes");
+        return MetricsScrape.Parse(await Silo.Http.GetStringAsync("/metrics")).Sum("dotnet_gc_last_collection_heap_size_bytes");
     }
 
     private async Task<IHost> StartClientAsync()

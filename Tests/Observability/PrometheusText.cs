@@ -4,13 +4,13 @@ using System.Text.RegularExpressions;
 namespace MarketData.Tests.Observability;
 
 /// <summary>One sample of a Prometheus text exposition: <c>name{label="value",...} 12.5</c>.</summary>
-internal sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
+public sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
 {
     public override string ToString() => $"{Name}{{{string.Join(",", Labels.Select(l => $"{l.Key}=\"{l.Value}\""))}}} {Value}";
 }
 
 /// <summary>A minimal reader of the Prometheus text format, enough to check what <c>/metrics</c> serves.</summary>
-internal static partial class PrometheusText
+public static partial class PrometheusText
 {
     public static IReadOnlyList<PrometheusSample> Parse(string text)
     {
