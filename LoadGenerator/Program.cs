@@ -93,10 +93,10 @@ internal static class Program
         var profile = LoadProfile.Default;
         var a = profile.Alphas;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alphas: depth {a.Depth:F3} trade {a.Trade:F3} aggTrade {a.AggTrade:F3} bookTicker {a.BookTicker:F3} (tail at rank {profile.TailRank})"));
-        Console.WriteLine("rank  depth/s  trade/s  aggTrade/s  bookTicker/s  levels/frame  book/side");
+        Console.WriteLine("rank  depth/s (curve)  trade/s  aggTrade/s  bookTicker/s  levels/frame  book/side");
         foreach (var rank in new[] { 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1500 })
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{rank,4}  {profile.DepthPerSecond(rank, scale),7:F2}  {profile.TradesPerSecond(rank, scale),7:F3}  {profile.AggTradesPerSecond(rank, scale),10:F3}  {profile.BookTickerPerSecond(rank, scale),12:F2}  {profile.MeanLevelsPerFrame(rank),12:F1}  {profile.BookLevelsPerSide(rank),9}"));
+                $"{rank,4}  {profile.ExpectedDepthFramesPerSecond(rank, scale),7:F2} ({profile.DepthPerSecond(rank, scale),5:F2})  {profile.TradesPerSecond(rank, scale),7:F3}  {profile.AggTradesPerSecond(rank, scale),10:F3}  {profile.BookTickerPerSecond(rank, scale),12:F2}  {profile.MeanLevelsPerFrame(rank),12:F1}  {profile.BookLevelsPerSide(rank),9}"));
         Console.WriteLine();
         foreach (var n in new[] { 10, 100, 500, 1500, symbols }.Distinct())
         {
