@@ -172,7 +172,7 @@ public sealed class LoadProfile
     /// <summary>
     /// depth@100ms frames per second the market actually sends: a frame goes out for every 100 ms slot in which the book
     /// changed. Every top-of-book change (bookTicker) is a book change, so where the bookTicker curve is steeper than the
-    /// depth curve (ranks 3-150 or so) the frame rate is above <see cref="DepthPerSecond"/>: 10 · (1 − e^(−changes/10)).
+    /// depth curve (ranks 2 to about 45) the frame rate is above <see cref="DepthPerSecond"/>: 10 · (1 − e^(−changes/10)).
     /// At the head and the tail it equals the recorded rate.
     /// </summary>
     public double ExpectedDepthFramesPerSecond(int rank, double scale = 1)
