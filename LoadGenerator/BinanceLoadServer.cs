@@ -107,6 +107,12 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(_options.Url);
+        // 1024 stream names make a request line of about 25 KB, over Kestrel's 8 KB default; Binance takes it.
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestLineSize = 128 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 256 * 1024;
+        });
         builder.Logging.ClearProviders();
         if (_options.SocketSendBufferBytes is { } sendBuffer)
         {

@@ -55,7 +55,7 @@ public sealed class SymbolMarketTests(ITestOutputHelper output)
         var sim = new SimulatedMarket(1, seed: 3) { KeepEvents = false };
         sim.Run(seconds: 600);
         var profile = sim.Profile;
-        AssertRate(sim, StreamKind.Depth, profile.DepthPerSecond(1), 0.02);
+        AssertRate(sim, StreamKind.Depth, profile.ExpectedDepthFramesPerSecond(1), 0.02);
         AssertRate(sim, StreamKind.BookTicker, profile.BookTickerPerSecond(1), 0.05);
         AssertRate(sim, StreamKind.Trade, profile.TradesPerSecond(1), 0.10);
         AssertRate(sim, StreamKind.AggTrade, profile.AggTradesPerSecond(1), 0.08);
@@ -86,7 +86,7 @@ public sealed class SymbolMarketTests(ITestOutputHelper output)
             output.WriteLine($"tail {StreamKinds.Name(kind)}: {rate:F4}/s per symbol, profile {perSymbol:F4}");
             Assert.InRange(rate, perSymbol * (1 - tolerance), perSymbol * (1 + tolerance));
         }
-        Check(StreamKind.Depth, profile.DepthPerSecond(300), 0.05);
+        Check(StreamKind.Depth, profile.ExpectedDepthFramesPerSecond(300), 0.05);
         Check(StreamKind.BookTicker, profile.BookTickerPerSecond(300), 0.08);
         Check(StreamKind.AggTrade, profile.AggTradesPerSecond(300), 0.25);
         Check(StreamKind.Trade, profile.TradesPerSecond(300), 0.25);

@@ -18,6 +18,7 @@ namespace MarketData.Tests.Protocol;
 internal sealed class BinanceFeedHarness : IAsyncDisposable
 {
     private readonly Dictionary<string, OrderBookSynchronizer> _books = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TopAt>> _tops = new(StringComparer.Ordinal);
 
     private BinanceFeedHarness(FakeTimeProvider time, FakeBinanceServer server, ITestOutputHelper output)
     {
@@ -51,7 +52,11 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
         };
         configure?.Invoke(options);
         harness.Options = options;
-        foreach (var s in symbols) harness._books[s] = new OrderBookSynchronizer();
+        foreach (var s in symbols)
+        {
+            harness._books[s] = new OrderBookSynchronizer();
+            harness._tops[s] = [];
+        }
         harness.Sink.OnPublished = harness.Drive;
         harness.Feed = new BinanceSpotFeed(options, harness.Sink, time, new TestLogger(output), recorder);
         beforeStart?.Invoke(server);
@@ -77,6 +82,7 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
                 FeedInterrupted interrupted => Stale(book, interrupted.Reason),
                 _ => SyncAction.None,
             };
+            if (marketEvent is DepthDiff or DepthSnapshot && BinanceStreamChecks.TopOf(book) is { } top) _tops[instrument.Symbol].Add(top);
         }
         if (action.RequestSnapshot) Feed.RequestSnapshot(instrument.Symbol, action.Reason ?? "book asked");
     }
@@ -129,6 +135,21 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
 
     /// <summary>Each diff continues the previous one (U == previous u + 1) and trade ids are consecutive: nothing lost.</summary>
     public void AssertContiguous(string symbol) => BinanceStreamChecks.AssertContiguous(Sink.EventsOf(Instrument(symbol)), symbol);
+
+    /// <summary>
+    /// The checks every Binance stream server must pass (shared with the load generator's tests): every bookTicker is
+    /// the book's best at its update id, and aggTrades cover consecutive trades with the same price and total quantity.
+    /// Returns how many book states were compared with a bookTicker.
+    /// </summary>
+    public int AssertStreamsAgree(string symbol)
+    {
+        var events = Sink.EventsOf(Instrument(symbol));
+        BinanceStreamChecks.AssertAggTradesMatchTrades(events, symbol);
+        List<TopAt> tops;
+        var book = Book(symbol);
+        lock (book) tops = [.. _tops[symbol]];
+        return BinanceStreamChecks.AssertBookTickersMatchBook([.. events.OfType<BookTickerEvent>()], tops, symbol);
+    }
 
     public string Describe()
     {

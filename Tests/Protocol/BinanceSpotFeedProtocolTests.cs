@@ -48,6 +48,7 @@ public sealed class BinanceSpotFeedProtocolTests(ITestOutputHelper output)
             Assert.Single(events.OfType<DepthSnapshot>());
             h.AssertNoDuplicates(symbol);
             h.AssertContiguous(symbol);
+            Assert.True(h.AssertStreamsAgree(symbol) > 0);
         }
     }
 
