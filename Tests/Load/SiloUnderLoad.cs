@@ -75,9 +75,11 @@ public sealed class SiloUnderLoad : IAsyncDisposable
                 ["Feeds:Binance:WebSocketBaseUrl"] = exchange.WebSocketBaseUrl.ToString(),
                 ["Feeds:Binance:RestWeightLimitPerMinute"] = "10000000",
                 ["Feeds:Binance:SnapshotStagger"] = "00:00:00.002",
-                // Streams travel in the connection URL; 300 keeps it under the 8 KB request line of common servers (Kestrel's
-                // default included), so 1,500 symbols × 9 streams take 45 connections.
-                ["Feeds:Binance:MaxStreamsPerConnection"] = "300",
+                // The 1s pivot window costs about 1 MB per symbol per day of window (31 MB at the 30-day default; see
+                // docs/configuration.md): a whole-market silo keeps a short one, as a 24 GB machine cannot hold 1,500 months.
+                // The fill then ends within the first minutes, so the soak measures the steady state.
+                ["Candles:PivotWindows:1s"] = "01:00:00",
+                ["Candles:PivotWindows:1m"] = "1.00:00:00",
                 ["Feeds:Mexc:Enabled"] = "false",
                 ["Feeds:Fallback:Enabled"] = "false",
                 ["Logging:Console:FormatterName"] = "simple",

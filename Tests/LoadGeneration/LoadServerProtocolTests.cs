@@ -74,13 +74,19 @@ public sealed class LoadServerProtocolTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Hundreds_of_symbols_shard_over_connections_of_at_most_1024_streams_and_all_books_sync()
+    public async Task Hundreds_of_symbols_shard_over_connections_within_the_stream_and_url_limits_and_all_books_sync()
     {
         const int symbols = 300;
         await using var h = await LoadFeedHarness.StartAsync(output, new LoadServerOptions { SymbolCount = symbols, Seed = 4, MaxLevelsPerSide = 100 },
             o => o.SnapshotLimit = 100);
-        var expectedConnections = (int)Math.Ceiling(symbols * 9 / 1024.0);
-        Assert.Equal(expectedConnections, h.Feed.ConnectionUris.Count);
+        var uris = h.Feed.ConnectionUris;
+        var expectedConnections = uris.Count;
+        var streams = uris.Select(u => u.Query["?streams=".Length..].Split('/')).ToArray();
+        Assert.All(uris, u => Assert.True(u.OriginalString.Length <= 4_096, $"{u.OriginalString.Length} characters"));
+        Assert.All(streams, s => Assert.True(s.Length <= 1_024));
+        Assert.Equal(symbols * 9, streams.Sum(s => s.Length));
+        Assert.Equal(symbols * 9, streams.SelectMany(s => s).Distinct().Count());
+        Assert.InRange(expectedConnections, 2, 20);
         await h.WaitUntilAsync(() => h.Server.Stats.OpenConnections == expectedConnections, $"{expectedConnections} connections");
         await h.WaitUntilAsync(h.AllSynced, "all books synced", timeoutSeconds: 30);
         await h.PauseAndAssertBooksMatchServerAsync();

@@ -35,6 +35,13 @@ public sealed class BinanceFeedOptions
 
     public int MaxStreamsPerConnection { get; set; } = MaxStreamsPerConnectionLimit;
 
+    /// <summary>
+    /// Longest combined-stream URL of one connection. Streams travel in the URL (<c>/stream?streams=a/b/c</c>), and a
+    /// request line beyond the 8 KB that common servers accept (Kestrel's default, nginx's buffers) is refused with
+    /// 414: 1,024 streams would need about 20 KB. Symbols are packed until either limit is reached.
+    /// </summary>
+    public int MaxUrlLength { get; set; } = 4_096;
+
     /// <summary>Age at which a connection is replaced (make-before-break) ahead of Binance's 24 h cut-off.</summary>
     public TimeSpan ConnectionLifetime { get; set; } = TimeSpan.FromHours(23.5);
 
@@ -88,6 +95,13 @@ public sealed class BinanceFeedOptions
         if (MaxStreamsPerConnection is < 1 or > MaxStreamsPerConnectionLimit) errors.Add($"MaxStreamsPerConnection {MaxStreamsPerConnection} is out of range 1-{MaxStreamsPerConnectionLimit}.");
         if (Streams is { Count: > 0 } && MaxStreamsPerConnection >= 1 && Streams.Count > MaxStreamsPerConnection)
             errors.Add($"MaxStreamsPerConnection {MaxStreamsPerConnection} is smaller than the {Streams.Count} streams of one symbol; a symbol's streams must share a connection.");
+        if (MaxUrlLength is < 256 or > 65_536) errors.Add($"MaxUrlLength {MaxUrlLength} is out of range 256-65536.");
+        else if (Streams is { Count: > 0 } && Symbols is { Count: > 0 } && Symbols.All(x => !string.IsNullOrWhiteSpace(x)))
+        {
+            var longest = Symbols.MaxBy(x => x.Length)!;
+            var length = StreamUrl([longest]).Length;
+            if (length > MaxUrlLength) errors.Add($"MaxUrlLength {MaxUrlLength} is shorter than the {length}-character stream URL of symbol {longest} alone.");
+        }
         if (ConnectionLifetime <= TimeSpan.Zero || ConnectionLifetime >= TimeSpan.FromHours(24)) errors.Add($"ConnectionLifetime {ConnectionLifetime} must be positive and below Binance's 24 h cut-off.");
         if (HandoverTimeout <= TimeSpan.Zero) errors.Add($"HandoverTimeout {HandoverTimeout} must be positive.");
         if (ReconnectMinDelay <= TimeSpan.Zero) errors.Add($"ReconnectMinDelay {ReconnectMinDelay} must be positive.");
@@ -114,6 +128,37 @@ public sealed class BinanceFeedOptions
     {
         var lower = symbol.ToLowerInvariant();
         foreach (var stream in Streams) yield return $"{lower}@{stream}";
+    }
+
+    /// <summary>The combined-stream URL carrying every stream of <paramref name="symbols"/>.</summary>
+    public string StreamUrl(IEnumerable<string> symbols)
+        => $"{WebSocketBaseUrl.TrimEnd('/')}/stream?streams={string.Join('/', symbols.SelectMany(StreamNamesOf))}";
+
+    /// <summary>
+    /// Symbols in connection groups: in order, a group closed when one more symbol would pass
+    /// <see cref="MaxStreamsPerConnection"/> or <see cref="MaxUrlLength"/>. A symbol's streams never straddle connections.
+    /// </summary>
+    public IReadOnlyList<string[]> ShardSymbols(IReadOnlyList<string> symbols)
+    {
+        var shards = new List<string[]>();
+        var current = new List<string>();
+        var baseLength = StreamUrl([]).Length;
+        var length = baseLength;
+        foreach (var symbol in symbols)
+        {
+            // Each stream is "symbol@suffix" plus a '/' separator (one fewer in total, which only errs on the safe side).
+            var added = Streams.Sum(x => symbol.Length + 1 + x.Length + 1);
+            if (current.Count > 0 && ((current.Count + 1) * Streams.Count > MaxStreamsPerConnection || length + added > MaxUrlLength))
+            {
+                shards.Add([.. current]);
+                current.Clear();
+                length = baseLength;
+            }
+            current.Add(symbol);
+            length += added;
+        }
+        if (current.Count > 0) shards.Add([.. current]);
+        return shards;
     }
 
     internal static bool IsDepthStream(string stream) => stream is "depth" or "depth@100ms" or "depth@1000ms";

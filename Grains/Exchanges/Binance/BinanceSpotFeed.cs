@@ -10,7 +10,7 @@ namespace MarketData.Exchanges.Binance;
 
 /// <summary>
 /// The live Binance spot feed: combined-stream WebSocket connections (symbols sharded by
-/// <see cref="BinanceFeedOptions.MaxStreamsPerConnection"/>), reconnect with backoff, make-before-break
+/// <see cref="BinanceFeedOptions.MaxStreamsPerConnection"/> and <see cref="BinanceFeedOptions.MaxUrlLength"/>), reconnect with backoff, make-before-break
 /// replacement before the 24 h cut-off, heartbeats for quiet symbols, and REST depth snapshots on request
 /// under a weight budget. Plain C#: the owning grain starts it and forwards books' snapshot requests.
 /// </summary>
@@ -80,9 +80,8 @@ public sealed class BinanceSpotFeed : IMarketFeed
         }
 
         // Symbols never straddle connections: all streams of one symbol ride the same one.
-        var symbolsPerConnection = Math.Max(1, options.MaxStreamsPerConnection / options.Streams.Count);
         var index = 0;
-        foreach (var chunk in _symbols.Chunk(symbolsPerConnection))
+        foreach (var chunk in options.ShardSymbols(_symbols))
         {
             var routes = chunk.Select(s => _routes[s]).ToArray();
             _shards.Add(new ConnectionShard(index++, routes, BuildStreamUri(chunk), options, time, logger, _counters, OnFrame));
@@ -211,11 +210,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
         return _shards.Any(s => s.EverConnected) ? FeedState.Reconnecting : FeedState.Connecting;
     }
 
-    private Uri BuildStreamUri(IEnumerable<string> symbols)
-    {
-        var streams = string.Join('/', symbols.SelectMany(_options.StreamNamesOf));
-        return new Uri($"{_options.WebSocketBaseUrl.TrimEnd('/')}/stream?streams={streams}");
-    }
+    private Uri BuildStreamUri(IEnumerable<string> symbols) => new(_options.StreamUrl(symbols));
 
     /// <summary>One complete frame from a receive loop (runs on that loop; must not block).</summary>
     private void OnFrame(BinanceConnection connection, BinanceFrameParser parser, ReadOnlySpan<byte> frame, bool oversized)
