@@ -262,7 +262,9 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
         using var unknown = await fixture.Http.GetAsync("/api/v1/cob/DOGEUSDT");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
-        var ticks = await fixture.Client.GetGrain<IOrderBookGrain>(Btc.Key).GetTicksAsync(0, long.MaxValue, 50);
+        // The buffer fills at the fake exchange's pace: wait for more than 50 ticks rather than assume them.
+        var ticks = await Eventually.WaitAsync(() => fixture.Client.GetGrain<IOrderBookGrain>(Btc.Key).GetTicksAsync(0, long.MaxValue, 50),
+            t => t.Truncated, "more than 50 ticks buffered");
         Assert.Equal(50, ticks.Ticks.Length);
         Assert.True(ticks.Truncated);
         Assert.Contains(ticks.Ticks, t => t is DepthDiff);

@@ -22,6 +22,23 @@ public sealed class CobHistory
     /// <summary>Extra bucket columns beyond the first second's count: the count moves by one or two with the mid.</summary>
     private const int WidthHeadroom = 2;
 
+    /// <summary>
+    /// <see cref="ImbalanceAverages"/> in 32 bytes instead of 64 (four nullable doubles pad to 16 bytes each): null is
+    /// stored as NaN, which an average of finite imbalances never is. At 1,800 seconds of ~20 buckets this halves the
+    /// largest array of a symbol (1.5 MB to 0.75 MB).
+    /// </summary>
+    private struct PackedAverages
+    {
+        public double S1, S5, S15, S60;
+
+        public static PackedAverages Pack(in ImbalanceAverages a) =>
+            new() { S1 = a.S1 ?? double.NaN, S5 = a.S5 ?? double.NaN, S15 = a.S15 ?? double.NaN, S60 = a.S60 ?? double.NaN };
+
+        public readonly ImbalanceAverages Unpack() => new(Value(S1), Value(S5), Value(S15), Value(S60));
+
+        private static double? Value(double stored) => double.IsNaN(stored) ? null : stored;
+    }
+
     private struct Slot
     {
         public long Time;
@@ -37,7 +54,7 @@ public sealed class CobHistory
         public long BidDepth;
         public long AskDepth;
         public TradeFlow Flow;
-        public ImbalanceAverages Averages;
+        public PackedAverages Averages;
         public string? GapReason;
         public int BucketCount;
         public int AverageCount;
@@ -46,7 +63,7 @@ public sealed class CobHistory
 
     private readonly Slot[] _slots;
     private PriceBucket[] _buckets = [];
-    private ImbalanceAverages[] _bucketAverages = [];
+    private PackedAverages[] _bucketAverages = [];
     private int _width;
     private int _start;
     private int _count;
@@ -92,9 +109,16 @@ public sealed class CobHistory
             BidDepth = s.BidDepth,
             AskDepth = s.AskDepth,
             Flow = s.Flow,
-            Averages = s.Averages,
-            BucketAverages = s.AverageCount == 0 ? [] : _bucketAverages.AsSpan(row, s.AverageCount).ToArray(),
+            Averages = s.Averages.Unpack(),
+            BucketAverages = s.AverageCount == 0 ? [] : Unpack(_bucketAverages.AsSpan(row, s.AverageCount)),
         };
+    }
+
+    private static ImbalanceAverages[] Unpack(ReadOnlySpan<PackedAverages> packed)
+    {
+        var result = new ImbalanceAverages[packed.Length];
+        for (var i = 0; i < packed.Length; i++) result[i] = packed[i].Unpack();
+        return result;
     }
 
     /// <summary>The time of the i-th second held, oldest first.</summary>
@@ -132,12 +156,13 @@ public sealed class CobHistory
             BidDepth = second.BidDepth,
             AskDepth = second.AskDepth,
             Flow = second.Flow,
-            Averages = second.Averages,
+            Averages = PackedAverages.Pack(second.Averages),
             BucketCount = second.Buckets.Length,
             AverageCount = second.BucketAverages.Length,
         };
         second.Buckets.CopyTo(_buckets.AsSpan(physical * _width));
-        second.BucketAverages.CopyTo(_bucketAverages.AsSpan(physical * _width));
+        var averages = _bucketAverages.AsSpan(physical * _width, second.BucketAverages.Length);
+        for (var i = 0; i < averages.Length; i++) averages[i] = PackedAverages.Pack(second.BucketAverages[i]);
         _count++;
         while (_count > 0 && TimeAt(0) <= second.Time - Window) Drop();
     }
@@ -192,7 +217,7 @@ public sealed class CobHistory
     private void Widen(int width)
     {
         var buckets = new PriceBucket[_slots.Length * width];
-        var averages = new ImbalanceAverages[_slots.Length * width];
+        var averages = new PackedAverages[_slots.Length * width];
         Touch(buckets.AsSpan());
         Touch(averages.AsSpan());
         for (var i = 0; i < _count; i++)
