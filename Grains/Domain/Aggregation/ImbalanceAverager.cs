@@ -86,7 +86,9 @@ public sealed class ImbalanceAverager
         {
             for (var s = 0; s < SpanCount; s++) _heads[s] -= gone;
             _windowStart += gone;
-            if (_windowStart > 256)
+            // Left entries still hold their seconds' bucket arrays: compact often (60 live entries move), or a symbol
+            // keeps four extra minutes of buckets alive, about 0.7 MB each.
+            if (_windowStart >= 16)
             {
                 _window.RemoveRange(0, _windowStart);
                 _windowStart = 0;
