@@ -107,7 +107,8 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(_options.Url);
-        // 1024 stream names make a request line of about 25 KB, over Kestrel's 8 KB default; Binance takes it.
+        // 1024 stream names make a request line of about 25 KB, over Kestrel's 8 KB default. Binance documents no limit; the
+        // feed packs connections under Feeds:Binance:MaxUrlLength (4 KB), and this server takes more so a raised limit can be run.
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestLineSize = 128 * 1024;

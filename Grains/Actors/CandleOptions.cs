@@ -25,6 +25,31 @@ public sealed class CandleOptions
     /// <summary>How often pivot state is saved.</summary>
     public TimeSpan PivotSaveInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Retained pivot memory per analysed candle: 31 MB for the 2,592,000 candles of a 30-day 1s window (PivotBenchmarks,
+    /// five levels, highs and lows), about 12 bytes. Real 1s candles with flat stretches yield fewer pivots, so this errs high.
+    /// </summary>
+    public const int PivotBytesPerCandle = 12;
+
+    /// <summary>What the pivot windows of one symbol hold once filled, over every timeframe.</summary>
+    public long EstimatedPivotBytesPerSymbol() =>
+        Timeframe.All.Sum(tf => (long)(PivotWindow(tf).TotalMilliseconds / tf.Milliseconds) * PivotBytesPerCandle);
+
+    /// <summary>
+    /// A sentence when following <paramref name="symbols"/> would fill more than half of <paramref name="availableBytes"/>
+    /// with pivot windows alone (they fill from REST over hours, so the silo would run for a while and then run out),
+    /// else null.
+    /// </summary>
+    public string? PivotMemoryWarning(int symbols, long availableBytes)
+    {
+        var total = EstimatedPivotBytesPerSymbol() * symbols;
+        if (availableBytes <= 0 || total <= availableBytes / 2) return null;
+        var perSymbol = EstimatedPivotBytesPerSymbol();
+        var days = PivotWindow(Timeframe.OneSecond).TotalDays;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"The pivot windows of {symbols} symbols will hold about {total / 1e9:F1} GB once filled ({perSymbol / 1e6:F1} MB a symbol; 1s window {days:0.##} days), more than half of the {availableBytes / 1e9:F1} GB available: shorten Candles:PivotWindows:1s (about 1 MB a symbol per day) or follow fewer symbols.");
+    }
+
     public TimeSpan PivotWindow(Timeframe timeframe)
     {
         if (PivotWindows.TryGetValue(timeframe.Name, out var window)) return window;

@@ -1,4 +1,8 @@
+using MarketData.Actors;
+using MarketData.Exchanges.Binance;
 using MarketData.Silo.Http;
+using MarketData.Streams;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration.Json;
 
 namespace MarketData.Silo.Hosting;
@@ -46,10 +50,22 @@ public static class SiloHost
         builder.AddMarketDataTelemetry();
 
         var app = builder.Build();
+        WarnOfPivotMemory(app);
         app.MapMarketDataDashboard(dashboard);
         app.MapMarketDataApi();
         app.MapMarketDataHealth();
         app.MapMarketDataTelemetry();
         return app;
+    }
+
+    /// <summary>The 30-day 1s pivot window is 31 MB a symbol: say so at start when the followed symbols cannot fit.</summary>
+    private static void WarnOfPivotMemory(WebApplication app)
+    {
+        var feeds = app.Services.GetRequiredService<ActiveFeeds>().All;
+        if (!feeds.Any(f => f.Kind == FeedKind.BinanceSpot)) return;
+        var symbols = app.Services.GetRequiredService<IOptions<BinanceFeedOptions>>().Value.Symbols.Count;
+        var candles = app.Services.GetRequiredService<IOptions<CandleOptions>>().Value;
+        if (candles.PivotMemoryWarning(symbols, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) is { } warning)
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHost)).LogWarning("{Warning}", warning);
     }
 }
