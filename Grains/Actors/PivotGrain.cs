@@ -64,6 +64,7 @@ public sealed class PivotGrain(
             if (state.State.Engine is not null) logger.LogWarning("Pivot state for {Key} not usable ({Error}); starting over", _key, error);
             _engine = new WilliamsPivotEngine(pivotOptions, time);
         }
+        state.State.Engine = null; // imported: the engine holds the data now (see SaveAsync)
         _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
         _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
         this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = _options.PivotSaveInterval, Period = _options.PivotSaveInterval });
@@ -101,6 +102,12 @@ public sealed class PivotGrain(
         {
             _dirty = true;
             throw;
+        }
+        finally
+        {
+            // The snapshot is a full copy of the engine (31 MB at a 30-day 1s window): written, it is the storage's to
+            // keep, not this grain's. Activation reads it back; every save exports anew.
+            state.State.Engine = null;
         }
     }
 
