@@ -81,26 +81,8 @@ internal sealed class LoadFeedHarness : IAsyncDisposable
 
     private void Drive(Instrument instrument, MarketEvent marketEvent)
     {
-        var book = _books[instrument.Symbol];
-        SyncAction action;
-        lock (book)
-        {
-            action = marketEvent switch
-            {
-                DepthDiff diff => book.OnDiff(diff),
-                DepthSnapshot snapshot => book.OnSnapshot(snapshot),
-                FeedInterrupted interrupted => Stale(book, interrupted.Reason),
-                _ => SyncAction.None,
-            };
-            if (marketEvent is DepthDiff or DepthSnapshot && BinanceStreamChecks.TopOf(book) is { } top) _tops[instrument.Symbol].Add(top);
-        }
+        var action = BinanceStreamChecks.ApplyToBook(_books[instrument.Symbol], _tops[instrument.Symbol], marketEvent);
         if (action.RequestSnapshot) Feed.RequestSnapshot(instrument.Symbol, action.Reason ?? "book asked");
-    }
-
-    private static SyncAction Stale(OrderBookSynchronizer book, string reason)
-    {
-        book.MarkStale(reason);
-        return SyncAction.None;
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing after <paramref name="timeoutSeconds"/> of real time.</summary>

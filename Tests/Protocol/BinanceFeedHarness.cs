@@ -71,26 +71,8 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
     /// <summary>Runs on the feed's publishing path, under the symbol's gate: exactly the order the book grain sees.</summary>
     private void Drive(Instrument instrument, MarketEvent marketEvent)
     {
-        var book = _books[instrument.Symbol];
-        SyncAction action;
-        lock (book)
-        {
-            action = marketEvent switch
-            {
-                DepthDiff diff => book.OnDiff(diff),
-                DepthSnapshot snapshot => book.OnSnapshot(snapshot),
-                FeedInterrupted interrupted => Stale(book, interrupted.Reason),
-                _ => SyncAction.None,
-            };
-            if (marketEvent is DepthDiff or DepthSnapshot && BinanceStreamChecks.TopOf(book) is { } top) _tops[instrument.Symbol].Add(top);
-        }
+        var action = BinanceStreamChecks.ApplyToBook(_books[instrument.Symbol], _tops[instrument.Symbol], marketEvent);
         if (action.RequestSnapshot) Feed.RequestSnapshot(instrument.Symbol, action.Reason ?? "book asked");
-    }
-
-    private static SyncAction Stale(OrderBookSynchronizer book, string reason)
-    {
-        book.MarkStale(reason);
-        return SyncAction.None;
     }
 
     /// <summary>Polls <paramref name="condition"/> (bounded by real time), advancing fake time by <paramref name="advance"/> between polls.</summary>

@@ -160,6 +160,27 @@ internal static class BinanceStreamChecks
                     $"server {(at < expected.Length ? expected[at].ToString() : "none")}, client {(at < actual.Length ? actual[at].ToString() : "none")}");
     }
 
+    /// <summary>
+    /// Applies one feed event to a client book exactly as the book grain would, under the book's lock, and records the
+    /// top after each applied diff or snapshot in <paramref name="tops"/>. The caller requests the snapshot it asks for.
+    /// </summary>
+    public static SyncAction ApplyToBook(OrderBookSynchronizer book, List<TopAt> tops, MarketEvent marketEvent)
+    {
+        lock (book)
+        {
+            SyncAction action;
+            switch (marketEvent)
+            {
+                case DepthDiff diff: action = book.OnDiff(diff); break;
+                case DepthSnapshot snapshot: action = book.OnSnapshot(snapshot); break;
+                case FeedInterrupted interrupted: book.MarkStale(interrupted.Reason); return SyncAction.None;
+                default: return SyncAction.None;
+            }
+            if (TopOf(book) is { } top) tops.Add(top);
+            return action;
+        }
+    }
+
     /// <summary>The best bid and ask of a synced book (for <see cref="AssertBookTickersMatchBook"/>); caller holds the book's lock.</summary>
     public static TopAt? TopOf(OrderBookSynchronizer book)
     {
