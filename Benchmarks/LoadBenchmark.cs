@@ -82,7 +82,7 @@ public static class LoadBenchmark
             slices.Add(await run.SampleAsync());
         }
         var last = slices[^1];
-        var liveHeap = await run.LiveHeapBytesAsync();
+        var liveHeap = (await run.HeapAfterFullCollectionAsync()).LiveBytes;
         var keepUp = await run.CheckKeepsUpAsync(TimeSpan.FromSeconds(30));
         return Row.From(symbols, synced, first, last, slices, keepUp, liveHeap);
     }

@@ -45,9 +45,9 @@ public static class SoakBenchmark
         Console.WriteLine($"every book synced after {synced.TotalSeconds:F1} s");
 
         using var writer = csv is null ? null : new StreamWriter(csv);
-        writer?.WriteLine("minute,rss_mb,live_heap_mb,silo_cpu,frames_per_s,received_per_s,lag_p50_ms,lag_p99_ms,dropped,reconnects,slow_consumer_disconnects");
-        Console.WriteLine("| minute | RSS MB | live heap MB | silo CPU | frames/s | received/s | p50 ms | p99 ms | dropped | reconnects |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        writer?.WriteLine("minute,rss_mb,live_heap_mb,heap_size_mb,silo_cpu,frames_per_s,received_per_s,lag_p50_ms,lag_p99_ms,dropped,reconnects,slow_consumer_disconnects");
+        Console.WriteLine("| minute | RSS MB | live heap MB | heap size MB | silo CPU | frames/s | received/s | p50 ms | p99 ms | dropped | reconnects |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 
         var start = DateTime.UtcNow;
         var previous = await run.SampleAsync();
@@ -59,11 +59,11 @@ public static class SoakBenchmark
             if (wait > TimeSpan.Zero) await Task.Delay(wait);
             if (run.Silo.HasExited) { Console.Error.WriteLine($"the silo exited:\n{run.Silo.Tail()}"); return 1; }
             SiloUnderLoad.Sample sample;
-            double live;
+            SiloUnderLoad.HeapAfterCollection heap;
             try
             {
                 sample = await run.SampleAsync();
-                live = await run.LiveHeapBytesAsync();
+                heap = await run.HeapAfterFullCollectionAsync();
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
@@ -71,16 +71,17 @@ public static class SoakBenchmark
                 Console.WriteLine($"| sample skipped: {ex.GetType().Name}: {ex.Message} |");
                 continue;
             }
+            var live = heap.LiveBytes;
             var minute = (sample.At - start).TotalMinutes;
             var seconds = (sample.At - previous.At).TotalSeconds;
             var lag = new HistogramWindow(previous.Metrics.Buckets(lagName), sample.Metrics.Buckets(lagName));
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"| {minute:F1} | {SiloUnderLoad.Megabytes(sample.SiloResidentBytes)} | {SiloUnderLoad.Megabytes(live)} | {(sample.SiloCpu - previous.SiloCpu).TotalSeconds / seconds:P0} | "
+                $"| {minute:F1} | {SiloUnderLoad.Megabytes(sample.SiloResidentBytes)} | {SiloUnderLoad.Megabytes(live)} | {SiloUnderLoad.Megabytes(heap.SizeBytes)} | {(sample.SiloCpu - previous.SiloCpu).TotalSeconds / seconds:P0} | "
                 + $"{(sample.FramesSent - previous.FramesSent) / seconds:F0} | {(sample.Feed.MessagesReceived - previous.Feed.MessagesReceived) / seconds:F0} | "
                 + $"{lag.Percentile(0.5):F2} | {lag.Percentile(0.99):F2} | {sample.Feed.Dropped} | {sample.Feed.Reconnects} |");
             Console.WriteLine(line);
             writer?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{minute:F2},{sample.SiloResidentBytes / 1048576.0:F1},{live / 1048576.0:F1},{(sample.SiloCpu - previous.SiloCpu).TotalSeconds / seconds:F3},"
+                $"{minute:F2},{sample.SiloResidentBytes / 1048576.0:F1},{live / 1048576.0:F1},{heap.SizeBytes / 1048576.0:F1},{(sample.SiloCpu - previous.SiloCpu).TotalSeconds / seconds:F3},"
                 + $"{(sample.FramesSent - previous.FramesSent) / seconds:F0},{(sample.Feed.MessagesReceived - previous.Feed.MessagesReceived) / seconds:F0},"
                 + $"{lag.Percentile(0.5):F2},{lag.Percentile(0.99):F2},{sample.Feed.Dropped},{sample.Feed.Reconnects},{sample.SlowConsumerDisconnects}"));
             writer?.Flush();

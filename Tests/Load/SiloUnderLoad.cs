@@ -240,19 +240,22 @@ public sealed class SiloUnderLoad : IAsyncDisposable
     }
 
     /// <summary>
-    /// The silo's live managed heap: a full blocking collection in the silo (Orleans' management grain, through a client
-    /// on the silo's gateway), then the runtime's heap size after that collection from <c>/metrics</c>. Unlike the resident
-    /// size or the heap after whatever collection ran last, this does not move with the GC's budgets, so growth in it is
-    /// retained data.
+    /// The silo's managed heap after a full blocking collection (Orleans' management grain, through a client on the silo's
+    /// gateway), from the runtime's <c>/metrics</c>: its size, and the free space inside it. Unlike the resident size or
+    /// the heap after whatever collection ran last, <see cref="HeapAfterCollection.LiveBytes"/> does not move with the
+    /// GC's budgets or with large-object-heap fragmentation (which a full collection does not compact), so growth in it
+    /// is retained data.
     /// </summary>
-    public async Task<double> LiveHeapBytesAsync()
+    public async Task<HeapAfterCollection> HeapAfterFullCollectionAsync()
     {
         _client ??= await StartClientAsync();
         var management = _client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
         var hosts = await management.GetHosts(onlyActive: true);
         await management.ForceGarbageCollection([.. hosts.Keys]);
         await Task.Delay(TimeSpan.FromMilliseconds(700)); // past the exporter's scrape cache
-        return MetricsScrape.Parse(await Silo.Http.GetStringAsync("/metrics")).Sum("dotnet_gc_last_collection_heap_size_bytes");
+        var metrics = MetricsScrape.Parse(await Silo.Http.GetStringAsync("/metrics"));
+        return new HeapAfterCollection(metrics.Sum("dotnet_gc_last_collection_heap_size_bytes"),
+            metrics.Sum("dotnet_gc_last_collection_heap_fragmentation_size_bytes"));
     }
 
     private async Task<IHost> StartClientAsync()
@@ -263,6 +266,13 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         var host = builder.Build();
         await host.StartAsync();
         return host;
+    }
+
+    /// <summary>The heap after a full collection: its size and the free space (fragmentation) inside it, in bytes.</summary>
+    public readonly record struct HeapAfterCollection(double SizeBytes, double FragmentationBytes)
+    {
+        /// <summary>What live objects occupy.</summary>
+        public double LiveBytes => SizeBytes - FragmentationBytes;
     }
 
     public static string Megabytes(double bytes) => (bytes / (1024 * 1024)).ToString("F1", CultureInfo.InvariantCulture);
