@@ -108,6 +108,9 @@ internal static class Program
         string[] streams = ["depth@100ms", "aggTrade", "trade", "bookTicker", "ticker", "kline_1s", "kline_1m", "kline_1h", "kline_1d"];
         for (var i = 0; i < streams.Length; i++) yield return $"Feeds__Binance__Streams__{i}={streams[i]}";
         for (var i = 0; i < server.Symbols.Count; i++) yield return $"Feeds__Binance__Symbols__{i}={server.Symbols[i]}";
+        // The 30-day 1s pivot window is about 31 MB a symbol once filled: the load runs keep an hour (docs/configuration.md).
+        yield return "Candles__PivotWindows__1s=01:00:00";
+        yield return "Candles__PivotWindows__1m=1.00:00:00";
     }
 
     private static void PrintProfile(int symbols, double scale)
