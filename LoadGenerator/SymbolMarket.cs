@@ -495,14 +495,9 @@ public sealed class SymbolMarket
         writer.Byte((byte)']');
     }
 
-    private int WriteBookTicker(FrameWriter writer, IFrameSink sink)
+    /// <summary>The best bid and ask with their quantities, as bookTicker and 24hrTicker both carry them: <c>,"b":..,"B":..,"a":..,"A":..</c>.</summary>
+    private void WriteTopOfBook(FrameWriter writer)
     {
-        if (!sink.Wants(StreamKind.BookTicker)) return 0;
-        writer.Clear();
-        writer.Raw("{\"u\":"u8);
-        writer.Integer(LastUpdateId);
-        writer.Raw(",\"s\":"u8);
-        writer.Quoted(_symbolUtf8);
         writer.Raw(",\"b\":"u8);
         writer.QuotedDecimal(_bestBid * _tick);
         writer.Raw(",\"B\":"u8);
@@ -511,6 +506,17 @@ public sealed class SymbolMarket
         writer.QuotedDecimal(_bestAsk * _tick);
         writer.Raw(",\"A\":"u8);
         writer.QuotedDecimal(_lots[Slot(_bestAsk)] * _lot);
+    }
+
+    private int WriteBookTicker(FrameWriter writer, IFrameSink sink)
+    {
+        if (!sink.Wants(StreamKind.BookTicker)) return 0;
+        writer.Clear();
+        writer.Raw("{\"u\":"u8);
+        writer.Integer(LastUpdateId);
+        writer.Raw(",\"s\":"u8);
+        writer.Quoted(_symbolUtf8);
+        WriteTopOfBook(writer);
         writer.Byte((byte)'}');
         sink.Write(StreamKind.BookTicker, writer.Written);
         return 1;
@@ -654,14 +660,7 @@ public sealed class SymbolMarket
         writer.QuotedDecimal(_lastPrice);
         writer.Raw(",\"Q\":"u8);
         writer.QuotedDecimal(_lastQuantity);
-        writer.Raw(",\"b\":"u8);
-        writer.QuotedDecimal(_bestBid * _tick);
-        writer.Raw(",\"B\":"u8);
-        writer.QuotedDecimal(_lots[Slot(_bestBid)] * _lot);
-        writer.Raw(",\"a\":"u8);
-        writer.QuotedDecimal(_bestAsk * _tick);
-        writer.Raw(",\"A\":"u8);
-        writer.QuotedDecimal(_lots[Slot(_bestAsk)] * _lot);
+        WriteTopOfBook(writer);
         writer.Raw(",\"o\":"u8);
         writer.QuotedDecimal(_openPrice);
         writer.Raw(",\"h\":"u8);

@@ -42,9 +42,9 @@ public sealed class CandleOptions
     /// </summary>
     public string? PivotMemoryWarning(int symbols, long availableBytes)
     {
-        var total = EstimatedPivotBytesPerSymbol() * symbols;
-        if (availableBytes <= 0 || total <= availableBytes / 2) return null;
         var perSymbol = EstimatedPivotBytesPerSymbol();
+        var total = perSymbol * symbols;
+        if (availableBytes <= 0 || total <= availableBytes / 2) return null;
         var days = PivotWindow(Timeframe.OneSecond).TotalDays;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"The pivot windows of {symbols} symbols will hold about {total / 1e9:F1} GB once filled ({perSymbol / 1e6:F1} MB a symbol; 1s window {days:0.##} days), more than half of the {availableBytes / 1e9:F1} GB available: shorten Candles:PivotWindows:1s (about 1 MB a symbol per day) or follow fewer symbols.");
