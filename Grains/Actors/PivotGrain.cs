@@ -67,7 +67,7 @@ public sealed class PivotGrain(
         state.State.Engine = null; // imported: the engine holds the data now (see SaveAsync)
         _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
         _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
-        this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = _options.PivotSaveInterval, Period = _options.PivotSaveInterval });
+        this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = FirstSaveDelay(_options.PivotSaveInterval), Period = _options.PivotSaveInterval });
         // Fill (or top up, after a reactivation) right away rather than waiting for the next closed candle,
         // which for 1d may be a day away.
         return EnsureStartedAsync();
@@ -87,6 +87,15 @@ public sealed class PivotGrain(
         }
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
+
+    /// <summary>
+    /// A random point within the first interval. Grains activated together (every symbol at silo start) would
+    /// otherwise all export their engines in the same instant of every interval: a burst of garbage the size of
+    /// every window at once (a resident-memory sawtooth at the interval in the one-hour soak). Spread out, each
+    /// save's copy is collected before the next grain makes its own.
+    /// </summary>
+    internal static TimeSpan FirstSaveDelay(TimeSpan interval, double? unit = null)
+        => TimeSpan.FromTicks(Math.Max(1, (long)(interval.Ticks * (1 - (unit ?? Random.Shared.NextDouble())))));
 
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
