@@ -38,17 +38,17 @@ public class ReplayBackPressureTests
     {
         var sample = RecordingTestFiles.Sample();
         if (sample is null) return; // samples/ missing
-        var sink = new BoundedSink(capacity: ReplayFeed.FlushEvery);
+        var sink = new BoundedSink(capacity: ReplayFeedBase.FlushEvery);
         await using var replay = new ReplayFeed(new ReplayOptions { Files = [sample], Speed = 0 }, sink, TimeProvider.System, NullLogger.Instance);
         await replay.StartAsync(CancellationToken.None);
         await replay.Completion;
 
         var status = replay.GetStatus();
         Assert.Equal(FeedState.Completed, status.State);
-        Assert.True(status.MessagesReceived > ReplayFeed.FlushEvery, "the sample must be larger than the sink for this test to mean anything");
+        Assert.True(status.MessagesReceived > ReplayFeedBase.FlushEvery, "the sample must be larger than the sink for this test to mean anything");
         Assert.Equal(0, sink.Refused);
         Assert.Equal(0, status.Dropped);
         Assert.Equal(status.MessagesReceived, sink.Accepted);
-        Assert.True(sink.MostPending <= ReplayFeed.FlushEvery);
+        Assert.True(sink.MostPending <= ReplayFeedBase.FlushEvery);
     }
 }
