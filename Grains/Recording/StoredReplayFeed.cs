@@ -1,3 +1,4 @@
+using MarketData.Feeds;
 using MarketData.Instruments;
 using MarketData.Streams;
 using Microsoft.Extensions.Logging;
