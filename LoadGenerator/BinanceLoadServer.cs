@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -29,7 +28,7 @@ namespace MarketData.LoadGeneration;
 /// <see cref="LoadServerOptions.MaxQueuedBytesPerConnection"/> is cut off and counted.
 /// </para>
 /// </summary>
-public sealed partial class BinanceLoadServer : IAsyncDisposable
+public sealed class BinanceLoadServer : IAsyncDisposable
 {
     private static readonly long UnixEpochTicks = DateTime.UnixEpoch.Ticks;
 
@@ -320,18 +319,11 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex("^[a-z0-9]{1,20}@(depth|depth@100ms|depth@1000ms|trade|aggTrade|bookTicker|ticker|kline_(1s|1m|1h|1d))$")]
-    private static partial Regex StreamName();
-
     private async Task HandleStreamAsync(HttpContext context)
     {
-        var streamsText = context.Request.Query["streams"].ToString();
-        var streams = streamsText.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var invalid = streams.FirstOrDefault(s => !StreamName().IsMatch(s));
-        if (streams.Length == 0 || invalid is not null || streams.Length > 1024)
+        if (!BinanceRestRules.TryParseStreams(context.Request.Query["streams"].ToString(), out var streams, out var invalid))
         {
-            var message = streams.Length > 1024 ? $"Too many streams: {streams.Length} (at most 1024)." : $"Invalid stream name '{invalid}'.";
-            await ErrorAsync(context, 400, -1100, message, 0).ConfigureAwait(false);
+            await BinanceRestRules.WriteErrorAsync(context, 400, -1100, invalid, 0).ConfigureAwait(false);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)
@@ -415,24 +407,21 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
     {
         Interlocked.Increment(ref _restRequests);
         var symbol = context.Request.Query["symbol"].ToString();
-        var limitText = context.Request.Query["limit"].ToString();
-        var limit = 100;
-        if (limitText.Length > 0 && !int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        if (!BinanceRestRules.TryParseDepthLimit(context.Request.Query["limit"].ToString(), out var limit))
         {
-            await ErrorAsync(context, 400, -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.", AddWeight(1)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1100, BinanceRestRules.IllegalLimit, AddWeight(1)).ConfigureAwait(false);
             return;
         }
-        limit = Math.Clamp(limit, 1, 5000);
-        var weight = DepthWeight(limit);
+        var weight = BinanceRestRules.DepthWeight(limit);
         if (await OverWeightAsync(context, weight).ConfigureAwait(false)) return;
         if (string.IsNullOrEmpty(symbol))
         {
-            await ErrorAsync(context, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.", AddWeight(1)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1102, BinanceRestRules.MissingSymbol, AddWeight(1)).ConfigureAwait(false);
             return;
         }
         if (!_indexBySymbol.TryGetValue(symbol, out var index))
         {
-            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(weight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1121, BinanceRestRules.InvalidSymbol, AddWeight(weight)).ConfigureAwait(false);
             return;
         }
         LoadBook book;
@@ -449,9 +438,6 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         await JsonAsync(context, writer, AddWeight(weight)).ConfigureAwait(false);
     }
 
-    /// <summary>Binance's weight of <c>/api/v3/depth</c> by limit.</summary>
-    public static int DepthWeight(int limit) => limit switch { <= 100 => 5, <= 500 => 25, <= 1000 => 50, _ => 250 };
-
     private static void WriteLevels(FrameWriter writer, Streams.PriceLevel[] levels)
     {
         writer.Byte((byte)'[');
@@ -467,40 +453,30 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         writer.Byte((byte)']');
     }
 
-    private static readonly Dictionary<string, long> Intervals = new(StringComparer.Ordinal)
-    {
-        ["1s"] = 1_000, ["1m"] = 60_000, ["3m"] = 180_000, ["5m"] = 300_000, ["15m"] = 900_000, ["30m"] = 1_800_000,
-        ["1h"] = 3_600_000, ["2h"] = 7_200_000, ["4h"] = 14_400_000, ["6h"] = 21_600_000, ["8h"] = 28_800_000,
-        ["12h"] = 43_200_000, ["1d"] = 86_400_000, ["3d"] = 259_200_000, ["1w"] = 604_800_000,
-    };
-
-    private const int KlinesWeight = 2;
-
     private async Task HandleKlinesAsync(HttpContext context)
     {
         Interlocked.Increment(ref _restRequests);
-        if (await OverWeightAsync(context, KlinesWeight).ConfigureAwait(false)) return;
+        if (await OverWeightAsync(context, BinanceRestRules.KlinesWeight).ConfigureAwait(false)) return;
         var q = context.Request.Query;
         var symbol = q["symbol"].ToString();
         if (symbol.Length == 0)
         {
-            await ErrorAsync(context, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.", AddWeight(KlinesWeight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1102, BinanceRestRules.MissingSymbol, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
         if (!_indexBySymbol.TryGetValue(symbol, out var index))
         {
-            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(KlinesWeight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1121, BinanceRestRules.InvalidSymbol, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
-        if (!Intervals.TryGetValue(q["interval"].ToString(), out var intervalMs))
+        if (!BinanceRestRules.Intervals.TryGetValue(q["interval"].ToString(), out var intervalMs))
         {
-            await ErrorAsync(context, 400, -1120, "Invalid interval.", AddWeight(KlinesWeight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1120, BinanceRestRules.InvalidInterval, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
-        if (!TryLong(q["startTime"].ToString(), out var start) || !TryLong(q["endTime"].ToString(), out var end) || !TryLong(q["limit"].ToString(), out var limit)
-            || limit is < 1 or > 1000 || (start is { } s && end is { } e && s > e))
+        if (!BinanceRestRules.TryParseKlineRange(q, out var start, out var end, out var limit))
         {
-            await ErrorAsync(context, 400, -1130, "Invalid data sent for a parameter.", AddWeight(KlinesWeight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1130, BinanceRestRules.InvalidParameter, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
         var nowMs = (long)NowMs();
@@ -508,7 +484,7 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         var writer = new FrameWriter();
         writer.Byte((byte)'[');
         var first = true;
-        foreach (var openTime in KlineHistory.OpenTimes(intervalMs, start, end, (int)(limit ?? 500), nowMs))
+        foreach (var openTime in KlineHistory.OpenTimes(intervalMs, start, end, limit ?? 500, nowMs))
         {
             if (!first) writer.Byte((byte)',');
             first = false;
@@ -520,7 +496,7 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
             KlineHistory.WriteRow(writer, candle, intervalMs);
         }
         writer.Byte((byte)']');
-        await JsonAsync(context, writer, AddWeight(KlinesWeight)).ConfigureAwait(false);
+        await JsonAsync(context, writer, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
     }
 
     private async Task HandlePingAsync(HttpContext context)
@@ -556,7 +532,7 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         }
         else
         {
-            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(weight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1121, BinanceRestRules.InvalidSymbol, AddWeight(weight)).ConfigureAwait(false);
             return;
         }
         await JsonAsync(context, writer, AddWeight(weight)).ConfigureAwait(false);
@@ -574,30 +550,11 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         writer.Byte((byte)'}');
     }
 
-    private static bool TryLong(string text, out long? value)
-    {
-        value = null;
-        if (text.Length == 0) return true;
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return false;
-        value = v;
-        return true;
-    }
+    private static Task JsonAsync(HttpContext context, FrameWriter writer, int usedWeight)
+        => BinanceRestRules.WriteJsonAsync(context, writer.Written.ToArray(), usedWeight);
 
-    private static async Task JsonAsync(HttpContext context, FrameWriter writer, int usedWeight)
-    {
-        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = usedWeight.ToString(CultureInfo.InvariantCulture);
-        context.Response.ContentType = "application/json;charset=UTF-8";
-        context.Response.ContentLength = writer.Length;
-        await context.Response.Body.WriteAsync(writer.Written.ToArray()).ConfigureAwait(false);
-    }
-
-    private static async Task ErrorAsync(HttpContext context, int status, int code, string message, int usedWeight)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = usedWeight.ToString(CultureInfo.InvariantCulture);
-        context.Response.ContentType = "application/json;charset=UTF-8";
-        await context.Response.WriteAsync($"{{\"code\":{code},\"msg\":\"{message}\"}}").ConfigureAwait(false);
-    }
+    private static Task ErrorAsync(HttpContext context, int status, int code, string message, int usedWeight)
+        => BinanceRestRules.WriteErrorAsync(context, status, code, message, usedWeight);
 
     /// <summary>Answers 429 with Retry-After (as Binance does by itself) when <paramref name="weight"/> does not fit in this minute.</summary>
     private async Task<bool> OverWeightAsync(HttpContext context, int weight)
@@ -609,9 +566,7 @@ public sealed partial class BinanceLoadServer : IAsyncDisposable
         }
         var retry = 60 - _time.GetUtcNow().Second;
         context.Response.Headers["Retry-After"] = retry.ToString(CultureInfo.InvariantCulture);
-        await ErrorAsync(context, 429, -1003,
-            $"Too much request weight used; current limit is {_options.WeightLimitPerMinute} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
-            AddWeight(0)).ConfigureAwait(false);
+        await ErrorAsync(context, 429, -1003, BinanceRestRules.TooMuchWeight(_options.WeightLimitPerMinute), AddWeight(0)).ConfigureAwait(false);
         return true;
     }
 

@@ -56,7 +56,7 @@ internal static class Program
             await File.WriteAllLinesAsync(envFile, settings);
             Console.WriteLine($"  All {settings.Count} settings written to {envFile} (bash: set -a; . {envFile}; set +a).");
         }
-        var snapshotWeight = BinanceLoadServer.DepthWeight(1000) * options.SymbolCount;
+        var snapshotWeight = BinanceRestRules.DepthWeight(1000) * options.SymbolCount;
         if (snapshotWeight > options.WeightLimitPerMinute)
             Console.WriteLine($"  Note: {options.SymbolCount} snapshots of limit 1000 weigh {snapshotWeight}, over the {options.WeightLimitPerMinute}/min limit: books sync over " +
                               $"{Math.Ceiling((double)snapshotWeight / options.WeightLimitPerMinute)} minutes, as on Binance (or use --weight-limit / Feeds__Binance__SnapshotLimit=100).");

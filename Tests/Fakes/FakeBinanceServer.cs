@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using MarketData.Instruments;
+using MarketData.LoadGeneration;
 using MarketData.Streams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -168,7 +168,7 @@ public sealed class FakeMarket
 /// hang, dropped connection) and <see cref="RefuseConnectionsAsync"/> (stop listening; the port is kept for
 /// <see cref="AcceptConnectionsAsync"/>).
 /// </summary>
-public sealed partial class FakeBinanceServer : IAsyncDisposable
+public sealed class FakeBinanceServer : IAsyncDisposable
 {
     private WebApplication? _app;
     private int _port;
@@ -457,18 +457,11 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
 
     // Kline subscriptions are accepted (a silo run with its appsettings.json asks for them) but stay silent: candles
     // then come from trades and REST.
-    [GeneratedRegex("^[a-z0-9]{1,20}@(depth|depth@100ms|depth@1000ms|trade|aggTrade|bookTicker|ticker|kline_(1s|1m|1h|1d))$")]
-    private static partial Regex StreamName();
-
     private async Task HandleStreamAsync(HttpContext context)
     {
-        var streamsText = context.Request.Query["streams"].ToString();
-        var streams = streamsText.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var invalid = streams.FirstOrDefault(s => !StreamName().IsMatch(s));
-        if (streams.Length == 0 || invalid is not null || streams.Length > 1024)
+        if (!BinanceRestRules.TryParseStreams(context.Request.Query["streams"].ToString(), out var streams, out var invalid))
         {
-            context.Response.StatusCode = 400;
-            await context.Response.WriteAsync($"{{\"code\":-1100,\"msg\":\"Invalid stream name '{invalid}'.\"}}").ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1100, invalid, 0).ConfigureAwait(false);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)
@@ -522,25 +515,22 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
     {
         Interlocked.Increment(ref _restRequests);
         var symbol = context.Request.Query["symbol"].ToString();
-        var limitText = context.Request.Query["limit"].ToString();
-        var limit = 100;
-        if (limitText.Length > 0 && !int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        if (!BinanceRestRules.TryParseDepthLimit(context.Request.Query["limit"].ToString(), out var limit))
         {
-            await ErrorAsync(context, 400, -1100, "Illegal characters found in parameter 'limit'.", 1).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1100, BinanceRestRules.IllegalLimit, AddWeight(1)).ConfigureAwait(false);
             return;
         }
-        limit = Math.Clamp(limit, 1, 5000);
-        var weight = limit switch { <= 100 => 5, <= 500 => 25, <= 1000 => 50, _ => 250 };
+        var weight = BinanceRestRules.DepthWeight(limit);
 
         if (await OverWeightAsync(context, weight).ConfigureAwait(false)) return;
         if (string.IsNullOrEmpty(symbol))
         {
-            await ErrorAsync(context, 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.", AddWeight(1)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1102, BinanceRestRules.MissingSymbol, AddWeight(1)).ConfigureAwait(false);
             return;
         }
         if (!_markets.TryGetValue(symbol, out var market))
         {
-            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(weight)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1121, BinanceRestRules.InvalidSymbol, AddWeight(weight)).ConfigureAwait(false);
             return;
         }
         string body;
@@ -607,7 +597,7 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
         {
             Interlocked.Increment(ref _restRequests);
             context.Response.Headers["Retry-After"] = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await ErrorAsync(context, (int)fault.Status, -1003, (int)fault.Status == 418 ? "Way too much request weight used; IP banned until later." : "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", AddWeight(0)).ConfigureAwait(false);
+            await ErrorAsync(context, (int)fault.Status, -1003, (int)fault.Status == 418 ? BinanceRestRules.Banned : BinanceRestRules.TooMuchWeight(WeightLimitPerMinute), AddWeight(0)).ConfigureAwait(false);
             return;
         }
         await next().ConfigureAwait(false);
@@ -619,50 +609,42 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
         if (WeightUsedThisMinute + weight <= WeightLimitPerMinute) return false;
         var retry = 60 - _time.GetUtcNow().Second;
         context.Response.Headers["Retry-After"] = retry.ToString(CultureInfo.InvariantCulture);
-        await ErrorAsync(context, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", AddWeight(0)).ConfigureAwait(false);
+        await ErrorAsync(context, 429, -1003, BinanceRestRules.TooMuchWeight(WeightLimitPerMinute), AddWeight(0)).ConfigureAwait(false);
         return true;
     }
-
-    private static readonly Dictionary<string, long> BinanceIntervals = new(StringComparer.Ordinal)
-    {
-        ["1s"] = 1_000, ["1m"] = 60_000, ["3m"] = 180_000, ["5m"] = 300_000, ["15m"] = 900_000, ["30m"] = 1_800_000,
-        ["1h"] = 3_600_000, ["2h"] = 7_200_000, ["4h"] = 14_400_000, ["6h"] = 21_600_000, ["8h"] = 28_800_000,
-        ["12h"] = 43_200_000, ["1d"] = 86_400_000, ["3d"] = 259_200_000, ["1w"] = 604_800_000,
-    };
 
     private async Task HandleKlinesAsync(HttpContext context)
     {
         Interlocked.Increment(ref _restRequests);
         Interlocked.Increment(ref _klineRequests);
-        if (await OverWeightAsync(context, 2).ConfigureAwait(false)) return;
+        if (await OverWeightAsync(context, BinanceRestRules.KlinesWeight).ConfigureAwait(false)) return;
         var q = context.Request.Query;
         var symbol = q["symbol"].ToString();
         if (symbol.Length == 0 || !symbol.All(char.IsAsciiLetterOrDigit))
         {
-            await ErrorAsync(context, 400, symbol.Length == 0 ? -1102 : -1121, symbol.Length == 0 ? "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." : "Invalid symbol.", AddWeight(2)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, symbol.Length == 0 ? -1102 : -1121, symbol.Length == 0 ? BinanceRestRules.MissingSymbol : BinanceRestRules.InvalidSymbol, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
-        if (!BinanceIntervals.TryGetValue(q["interval"].ToString(), out var ms))
+        if (!BinanceRestRules.Intervals.TryGetValue(q["interval"].ToString(), out var ms))
         {
-            await ErrorAsync(context, 400, -1120, "Invalid interval.", AddWeight(2)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1120, BinanceRestRules.InvalidInterval, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
-        if (!TryLong(q["startTime"].ToString(), out var start) || !TryLong(q["endTime"].ToString(), out var end) || !TryLong(q["limit"].ToString(), out var limitValue)
-            || limitValue is < 1 or > 1000 || (start is { } s && end is { } e && s > e))
+        if (!BinanceRestRules.TryParseKlineRange(q, out var start, out var end, out var limitValue))
         {
-            await ErrorAsync(context, 400, -1130, "Invalid data sent for a parameter.", AddWeight(2)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1130, BinanceRestRules.InvalidParameter, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
         var sb = new StringBuilder("[");
         var first = true;
-        foreach (var openTime in SyntheticCandles.OpenTimes(ms, start, end, (int)(limitValue ?? 500), _time.GetUtcNow().ToUnixTimeMilliseconds(), KlinesAvailableFrom))
+        foreach (var openTime in SyntheticCandles.OpenTimes(ms, start, end, limitValue ?? 500, _time.GetUtcNow().ToUnixTimeMilliseconds(), KlinesAvailableFrom))
         {
             if (!first) sb.Append(',');
             first = false;
             SyntheticCandles.AppendBinanceRow(sb, SyntheticCandles.At(symbol, ms, openTime));
         }
         sb.Append(']');
-        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(2).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(BinanceRestRules.KlinesWeight).ToString(CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json;charset=UTF-8";
         await context.Response.WriteAsync(sb.ToString()).ConfigureAwait(false);
     }
@@ -683,31 +665,17 @@ public sealed partial class FakeBinanceServer : IAsyncDisposable
         var symbol = context.Request.Query["symbol"].ToString();
         if (symbol.Length == 0 || !symbol.All(char.IsAsciiLetterOrDigit))
         {
-            await ErrorAsync(context, 400, -1121, "Invalid symbol.", AddWeight(2)).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1121, BinanceRestRules.InvalidSymbol, AddWeight(BinanceRestRules.KlinesWeight)).ConfigureAwait(false);
             return;
         }
         var price = SyntheticCandles.LastPrice(symbol, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(2).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = AddWeight(BinanceRestRules.KlinesWeight).ToString(CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json;charset=UTF-8";
         await context.Response.WriteAsync($"{{\"symbol\":\"{symbol}\",\"price\":\"{FixedPoint.ToText(price)}\"}}").ConfigureAwait(false);
     }
 
-    private static bool TryLong(string text, out long? value)
-    {
-        value = null;
-        if (text.Length == 0) return true;
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return false;
-        value = v;
-        return true;
-    }
-
-    private static async Task ErrorAsync(HttpContext context, int status, int code, string message, int usedWeight)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers["X-MBX-USED-WEIGHT-1M"] = usedWeight.ToString(CultureInfo.InvariantCulture);
-        context.Response.ContentType = "application/json;charset=UTF-8";
-        await context.Response.WriteAsync($"{{\"code\":{code},\"msg\":\"{message}\"}}").ConfigureAwait(false);
-    }
+    private static Task ErrorAsync(HttpContext context, int status, int code, string message, int usedWeight)
+        => BinanceRestRules.WriteErrorAsync(context, status, code, message, usedWeight);
 
     private int AddWeight(int weight)
     {
