@@ -13,7 +13,11 @@ namespace MarketData.Actors;
 [GenerateSerializer, Alias("MarketData.PivotGrainState")]
 public sealed class PivotGrainState
 {
+    /// <summary>The snapshot as Orleans fields: what earlier builds saved. Read on activation, never written now.</summary>
     [Id(0)] public PivotEngineSnapshot? Engine { get; set; }
+
+    /// <summary>The snapshot in <see cref="PivotSnapshotCodec"/> form, a third of the size of <see cref="Engine"/>.</summary>
+    [Id(1)] public byte[]? EncodedEngine { get; set; }
 }
 
 /// <summary>
@@ -54,17 +58,18 @@ public sealed class PivotGrain(
             // On short timeframes level-1 points are a third of all candles: support/resistance from level 2 up.
             SupportResistanceMinLevel = Timeframe.Milliseconds >= Timeframe.OneHour.Milliseconds ? 1 : 2,
         };
-        string? error = null;
-        if (state.State.Engine is { } snapshot && WilliamsPivotEngine.TryImport(snapshot, time, out var restored, out error))
+        if (Restore(state.State, time, out var restored, out var error))
         {
             _engine = restored!;
         }
         else
         {
-            if (state.State.Engine is not null) logger.LogWarning("Pivot state for {Key} not usable ({Error}); starting over", _key, error);
+            if (error is not null) logger.LogWarning("Pivot state for {Key} not usable ({Error}); starting over", _key, error);
             _engine = new WilliamsPivotEngine(pivotOptions, time);
         }
-        state.State.Engine = null; // imported: the engine holds the data now (see SaveAsync)
+        // Imported: the engine holds the data now (see SaveAsync).
+        state.State.Engine = null;
+        state.State.EncodedEngine = null;
         _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
         _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
         this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = FirstSaveDelay(_options.PivotSaveInterval), Period = _options.PivotSaveInterval });
@@ -88,6 +93,23 @@ public sealed class PivotGrain(
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
+    /// <summary>The engine saved in <paramref name="saved"/>: false with no error when nothing was saved, with the reason when it is not usable.</summary>
+    internal static bool Restore(PivotGrainState saved, TimeProvider time, out WilliamsPivotEngine? engine, out string? error)
+    {
+        engine = null;
+        error = null;
+        PivotEngineSnapshot? snapshot;
+        if (saved.EncodedEngine is { } encoded)
+        {
+            if (!PivotSnapshotCodec.TryDecode(encoded, out snapshot, out error)) return false;
+        }
+        else
+        {
+            snapshot = saved.Engine;
+        }
+        return snapshot is not null && WilliamsPivotEngine.TryImport(snapshot, time, out engine, out error);
+    }
+
     /// <summary>
     /// A random point within the first interval. Grains activated together (every symbol at silo start) would
     /// otherwise all export their engines in the same instant of every interval: a burst of garbage the size of
@@ -102,7 +124,8 @@ public sealed class PivotGrain(
         if (!_dirty) return;
         // Cleared before the write: candles added while it awaits (the grain is reentrant) mark it dirty again.
         _dirty = false;
-        state.State.Engine = _engine.Export();
+        state.State.Engine = null;
+        state.State.EncodedEngine = PivotSnapshotCodec.Encode(_engine.Export());
         try
         {
             await state.WriteStateAsync(cancellationToken);
@@ -114,9 +137,9 @@ public sealed class PivotGrain(
         }
         finally
         {
-            // The snapshot is a full copy of the engine (31 MB at a 30-day 1s window): written, it is the storage's to
-            // keep, not this grain's. Activation reads it back; every save exports anew.
-            state.State.Engine = null;
+            // The snapshot is a full copy of the engine (12 MB encoded at a 30-day 1s window): written, it is the
+            // storage's to keep, not this grain's. Activation reads it back; every save exports anew.
+            state.State.EncodedEngine = null;
         }
     }
 

@@ -262,6 +262,9 @@ internal sealed class SwingSeries
             }
         }
         _frontTime = _base.Count > 0 ? _base.First.Time : long.MaxValue;
+        var tails = s.TailLevels.Length;
+        if (s.TailTimes.Length != tails || s.TailPrices.Length != tails || s.TailConfirmedAt.Length != tails || s.TailCandleIndexes.Length != tails || s.TailSeqs.Length != tails)
+            return "tail arrays differ in length";
         Array.Clear(_tailCount);
         for (var i = 0; i < s.TailLevels.Length; i++)
         {
