@@ -69,8 +69,8 @@ public static partial class BinanceRestRules
     {
         limit = null;
         end = null;
-        if (!TryLong(query["startTime"].ToString(), out start) || !TryLong(query["endTime"].ToString(), out end)
-            || !TryLong(query["limit"].ToString(), out var l) || l is < 1 or > 1000 || (start is { } s && end is { } e && s > e))
+        if (!TryOptionalLong(query["startTime"].ToString(), out start) || !TryOptionalLong(query["endTime"].ToString(), out end)
+            || !TryOptionalLong(query["limit"].ToString(), out var l) || l is < 1 or > 1000 || (start is { } s && end is { } e && s > e))
             return false;
         limit = (int?)l;
         return true;
@@ -94,7 +94,8 @@ public static partial class BinanceRestRules
         await context.Response.WriteAsync($"{{\"code\":{code},\"msg\":\"{message}\"}}").ConfigureAwait(false);
     }
 
-    private static bool TryLong(string text, out long? value)
+    /// <summary>An optional non-negative integer parameter: null when absent, false when present but not a number.</summary>
+    public static bool TryOptionalLong(string text, out long? value)
     {
         value = null;
         if (text.Length == 0) return true;

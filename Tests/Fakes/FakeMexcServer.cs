@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using MarketData.Instruments;
+using MarketData.LoadGeneration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -109,7 +110,7 @@ public sealed class FakeMexcServer : IAsyncDisposable
         var symbol = q["symbol"].ToString();
         if (!ValidSymbol(symbol)) { await ErrorAsync(context, 400, -1121, "Invalid symbol.").ConfigureAwait(false); return; }
         if (!Intervals.TryGetValue(q["interval"].ToString(), out var ms)) { await ErrorAsync(context, 400, -1121, "Invalid interval.").ConfigureAwait(false); return; }
-        if (!TryLong(q["startTime"].ToString(), out var start) || !TryLong(q["endTime"].ToString(), out var end) || !TryLong(q["limit"].ToString(), out var limit))
+        if (!BinanceRestRules.TryOptionalLong(q["startTime"].ToString(), out var start) || !BinanceRestRules.TryOptionalLong(q["endTime"].ToString(), out var end) || !BinanceRestRules.TryOptionalLong(q["limit"].ToString(), out var limit))
         {
             await ErrorAsync(context, 400, 700002, "Illegal parameter.").ConfigureAwait(false);
             return;
@@ -162,15 +163,6 @@ public sealed class FakeMexcServer : IAsyncDisposable
     }
 
     private bool ValidSymbol(string symbol) => !InvalidSymbols.Contains(symbol) && symbol.Length is > 0 and <= 20 && symbol.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c));
-
-    private static bool TryLong(string text, out long? value)
-    {
-        value = null;
-        if (text.Length == 0) return true;
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return false;
-        value = v;
-        return true;
-    }
 
     private static async Task JsonAsync(HttpContext context, string body)
     {
