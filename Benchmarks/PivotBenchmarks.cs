@@ -23,6 +23,8 @@ public class PivotBenchmarks
     private Candle[] _month = [];
     private Candle[] _next = [];
     private WilliamsPivotEngine _warm = null!;
+    private WilliamsPivotEngine _full = null!;
+    private byte[] _encoded = [];
     private int _round;
 
     [GlobalSetup]
@@ -30,6 +32,9 @@ public class PivotBenchmarks
     {
         _month = Generate(MonthOfSeconds, seed: 42, startTime: 1_700_000_000_000, out var last);
         _warm = WilliamsPivotEngine.Compute(_month);
+        _full = WilliamsPivotEngine.Compute(_month);
+        _encoded = PivotSnapshotCodec.Encode(_full.Export());
+        Console.WriteLine($"// PivotBenchmarks: 30-day snapshot encoded {_encoded.Length / 1e6:F1} MB");
         _next = Generate(AddsPerInvoke, seed: 43, startTime: _month[^1].OpenTime + 1_000, out _, startPrice: last);
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var probe = WilliamsPivotEngine.Compute(_month);
@@ -69,6 +74,14 @@ public class PivotBenchmarks
         foreach (ref readonly var candle in _next.AsSpan()) engine.Add(candle);
         return engine.TotalCandles;
     }
+
+    /// <summary>What a pivot grain's save costs before the storage write: export the engine and encode the snapshot.</summary>
+    [Benchmark]
+    public int ExportAndEncode() => PivotSnapshotCodec.Encode(_full.Export()).Length;
+
+    /// <summary>What a reactivation costs before the import: decode a stored 30-day snapshot.</summary>
+    [Benchmark]
+    public int Decode() => PivotSnapshotCodec.TryDecode(_encoded, out var snapshot, out _) ? snapshot!.Highs.Times.Length : -1;
 
     private static Candle[] Generate(int count, int seed, long startTime, out long lastPrice, long startPrice = 60_000L * 100_000_000)
     {
