@@ -184,6 +184,14 @@ public sealed class SiloUnderLoad : IAsyncDisposable
             Exchange.FramesSent, Exchange.SlowConsumerDisconnects, Exchange.ScheduleSlipMs);
     }
 
+    /// <summary>The silo process's resident memory now.</summary>
+    public long ResidentBytes()
+    {
+        using var process = Process.GetProcessById(Silo.ProcessId);
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+
     private async Task<FeedCounts> FeedCountsAsync()
     {
         using var document = JsonDocument.Parse(await Silo.Http.GetStringAsync("/api/v1/feeds"));
