@@ -1,6 +1,8 @@
 using MarketData.Feeds;
 using MarketData.Streaming;
 using MarketData.Streams;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace MarketData.Actors;
@@ -53,7 +55,9 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
 
         _sinkCounters = new FeedCounters(Time);
         // The engine publishes from its own threads, outside grain turns: use the silo's hosted client.
-        _sink = new OrleansStreamSink(_client.GetStreamProvider(MarketStreams.Provider), FeedId, Kind, _sinkCounters, Time, Logger);
+        // Publishing stops when the host begins to shut down, before the silo deactivates the stream queues.
+        var hostStopping = ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        _sink = new OrleansStreamSink(_client.GetStreamProvider(MarketStreams.Provider), FeedId, Kind, _sinkCounters, Time, Logger, hostStopping: hostStopping);
         _sinkMetrics = FeedMetrics.RegisterSink(FeedId, _sinkCounters);
         try
         {

@@ -3,6 +3,7 @@ using MarketData.Domain.Pivots;
 using MarketData.Feeds;
 using MarketData.Pivots;
 using MarketData.Streams;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -80,6 +81,11 @@ public sealed class PivotGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (!SavesOnDeactivation(reason, ServiceProvider.GetService<GrainStateDurability>()))
+        {
+            await base.OnDeactivateAsync(reason, cancellationToken);
+            return;
+        }
         try
         {
             await SaveAsync(cancellationToken);
@@ -92,6 +98,13 @@ public sealed class PivotGrain(
         }
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
+
+    /// <summary>
+    /// Whether a deactivation saves the engine: always, except when the silo shuts down with memory storage, which dies
+    /// with the process (and whose grains are deactivating at the same moment, so the write could only fail).
+    /// </summary>
+    internal static bool SavesOnDeactivation(DeactivationReason reason, GrainStateDurability? durability)
+        => !(reason.ReasonCode == DeactivationReasonCode.ShuttingDown && durability is { OutlivesSilo: false });
 
     /// <summary>The engine saved in <paramref name="saved"/>: false with no error when nothing was saved, with the reason when it is not usable.</summary>
     internal static bool Restore(PivotGrainState saved, TimeProvider time, out WilliamsPivotEngine? engine, out string? error)

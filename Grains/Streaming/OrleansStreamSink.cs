@@ -30,13 +30,19 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Dictionary<(Instrument, string), StreamState> _streamStates = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Instrument, string), byte> _lost = new();
-    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stop;
     private readonly Task _loop;
     private long _queued, _handled;
 
+    /// <param name="hostStopping">
+    /// The host's <c>ApplicationStopping</c>: from then on nothing more is published. The silo is about to deactivate
+    /// the stream queues, and publishing into them would only fail (and log each failure) until this sink's grain
+    /// deactivates too; the events that would have gone out are counted as dropped.
+    /// </param>
     public OrleansStreamSink(IStreamProvider streams, string feedId, FeedKind feedKind, FeedCounters counters,
-        TimeProvider time, ILogger logger, int capacity = 200_000)
+        TimeProvider time, ILogger logger, int capacity = 200_000, CancellationToken hostStopping = default)
     {
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
         _streams = streams;
         _feedId = feedId;
         _feedKind = feedKind;
@@ -50,7 +56,7 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails instead of dropping silently
         });
-        _loop = Task.Run(PublishLoopAsync);
+        _loop = Task.Run(PublishLoopAsync, CancellationToken.None);
     }
 
     /// <summary>Events accepted but not yet handed to a stream.</summary>
@@ -58,6 +64,11 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
 
     public bool Publish(Instrument instrument, MarketEvent marketEvent)
     {
+        if (_stop.IsCancellationRequested)
+        {
+            _counters.MessageDropped();
+            return false;
+        }
         if (_queue.Writer.TryWrite((instrument, marketEvent)))
         {
             Interlocked.Increment(ref _queued);
@@ -163,6 +174,12 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
                 _counters.MessageDropped(batch.Events.Length);
                 _counters.Error($"stream publish to {key.Namespace}/{key.Instrument} failed: {ex.Message}");
                 _logger.LogError(ex, "Dropped {Count} events for {Namespace}/{Instrument} after retries", batch.Events.Length, key.Namespace, key.Instrument);
+                return;
+            }
+            catch (Exception)
+            {
+                // Stopping (the host shuts down or the sink is disposed): the streams are going away; counted, not logged.
+                _counters.MessageDropped(batch.Events.Length);
                 return;
             }
         }

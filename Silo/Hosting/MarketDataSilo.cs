@@ -56,6 +56,7 @@ public static class MarketDataSilo
                 .UseInMemoryReminderService();
         }
         var cluster = PostgresSetup.ClusterConnectionString(configuration) is not null;
+        silo.Services.AddSingleton(new GrainStateDurability(OutlivesSilo: cluster));
         silo.AddMemoryStreams(MarketStreams.Provider, b =>
             {
                 b.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);

@@ -43,3 +43,18 @@ public class PivotGrainStateTests
         Assert.Contains("checksum", error);
     }
 }
+
+public class PivotGrainDeactivationTests
+{
+    private static readonly DeactivationReason Shutdown = new(DeactivationReasonCode.ShuttingDown, "This process is terminating.");
+    private static readonly DeactivationReason Idle = new(DeactivationReasonCode.ActivationIdle, "idle");
+
+    [Fact]
+    public void A_shutdown_with_memory_storage_saves_nothing_every_other_deactivation_saves()
+    {
+        Assert.False(PivotGrain.SavesOnDeactivation(Shutdown, new GrainStateDurability(OutlivesSilo: false)));
+        Assert.True(PivotGrain.SavesOnDeactivation(Shutdown, new GrainStateDurability(OutlivesSilo: true)));
+        Assert.True(PivotGrain.SavesOnDeactivation(Shutdown, null));
+        Assert.True(PivotGrain.SavesOnDeactivation(Idle, new GrainStateDurability(OutlivesSilo: false)));
+    }
+}

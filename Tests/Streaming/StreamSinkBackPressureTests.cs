@@ -4,6 +4,7 @@ using MarketData.Feeds;
 using MarketData.Instruments;
 using MarketData.Streaming;
 using MarketData.Streams;
+using MarketData.Tests.Integration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -80,6 +81,27 @@ public sealed class StreamSinkBackPressureTests
         Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
     }
 
+    [Fact]
+    public async Task When_the_host_stops_nothing_more_is_published_and_failing_streams_are_counted_not_reported()
+    {
+        var streams = new GatedStreamProvider();
+        var counters = new FeedCounters(TimeProvider.System);
+        using var hostStopping = new CancellationTokenSource();
+        var sink = new OrleansStreamSink(streams, "binance", FeedKind.BinanceSpot, counters, TimeProvider.System, NullLogger.Instance, hostStopping: hostStopping.Token);
+        for (var i = 0; i < 10; i++) Assert.True(sink.Publish(Btc, Diff(i)));
+        await Eventually.WaitAsync(() => Task.FromResult(streams.Waiting), w => w > 0, "a publish waiting at the gate");
+
+        // Shutdown begins while a publish is in flight; then the stream queue grains go away under it.
+        await hostStopping.CancelAsync();
+        Assert.False(sink.Publish(Btc, Diff(10)));
+        streams.Fail(new InvalidOperationException("No active nodes are compatible with grain memorystreamqueue"));
+
+        await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // does not throw
+        Assert.Equal(11, counters.Dropped);
+        Assert.Null(counters.LastError);
+        Assert.Empty(streams.Delivered(MarketStreams.Depth, Btc));
+    }
+
     private static DepthDiff Diff(long id) => new()
     {
         FirstUpdateId = id,
@@ -98,7 +120,15 @@ public sealed class StreamSinkBackPressureTests
         public string Name => "gated";
         public bool IsRewindable => false;
 
+        private int _waiting;
+
+        /// <summary>Publishes waiting at the gate.</summary>
+        public int Waiting => Volatile.Read(ref _waiting);
+
         public void Open() => _gate.TrySetResult();
+
+        /// <summary>Every publish, waiting or later, fails: the stream queue grains are gone.</summary>
+        public void Fail(Exception error) => _gate.TrySetException(error);
 
         public IReadOnlyList<MarketEventBatch> Delivered(string streamNamespace, Instrument instrument)
             => _delivered.TryGetValue(StreamId.Create(streamNamespace, instrument.Key), out var queue) ? [.. queue] : [];
@@ -112,7 +142,9 @@ public sealed class StreamSinkBackPressureTests
 
         internal async Task PublishAsync(StreamId id, object item)
         {
-            await _gate.Task;
+            Interlocked.Increment(ref _waiting);
+            try { await _gate.Task; }
+            finally { Interlocked.Decrement(ref _waiting); }
             _delivered.GetOrAdd(id, _ => new ConcurrentQueue<MarketEventBatch>()).Enqueue((MarketEventBatch)item);
         }
     }
