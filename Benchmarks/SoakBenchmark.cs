@@ -70,9 +70,9 @@ public static class SoakBenchmark
                 heap = await run.HeapAfterFullCollectionAsync();
                 retained = run.ResidentBytes();
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ArgumentException or InvalidOperationException)
             {
-                // A busy machine can make one scrape time out; the run goes on, the row is missing.
+                // A busy machine can make one scrape time out (or the silo exit between the check and the read, caught at the next round); the run goes on, the row is missing.
                 Console.WriteLine($"| sample skipped: {ex.GetType().Name}: {ex.Message} |");
                 continue;
             }

@@ -135,10 +135,12 @@ public sealed class PivotGrain(
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
         if (!_dirty) return;
-        // Cleared before the write: candles added while it awaits (the grain is reentrant) mark it dirty again.
+        var encoded = PivotSnapshotCodec.Encode(_engine.Export());
+        // Cleared before the write (and after the export, which could throw): candles added while it awaits (the
+        // grain is reentrant) mark it dirty again.
         _dirty = false;
         state.State.Engine = null;
-        state.State.EncodedEngine = PivotSnapshotCodec.Encode(_engine.Export());
+        state.State.EncodedEngine = encoded;
         try
         {
             await state.WriteStateAsync(cancellationToken);

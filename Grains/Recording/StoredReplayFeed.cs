@@ -19,7 +19,7 @@ public interface IStoredMarketData
 /// Plays trades and book states stored in the database (<c>--replay-db FROM TO</c>) through the same sink, streams and
 /// grains as a live feed. Book states are whole books (<see cref="DepthSnapshot.StateTime"/> set): each replaces the
 /// book, which stays as it was between them. Paced by event time at <see cref="ReplayOptions.Speed"/>; at full speed
-/// the sink is drained every few thousand events so nothing is dropped.
+/// the sink is drained every 16,384 events so nothing is dropped.
 /// </summary>
 public sealed class StoredReplayFeed : ReplayFeedBase
 {

@@ -120,7 +120,18 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
+            DropQueued();
         }
+    }
+
+    /// <summary>Counts what is still queued as dropped: stopping, nothing more goes out.</summary>
+    private void DropQueued()
+    {
+        var dropped = 0;
+        while (_queue.Reader.TryRead(out _)) dropped++;
+        if (dropped == 0) return;
+        _counters.MessageDropped(dropped);
+        Interlocked.Add(ref _handled, dropped);
     }
 
     private StreamState StateOf((Instrument Instrument, string Namespace) key)
@@ -148,41 +159,50 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
                 Events = events.GetRange(offset, count).ToArray(),
                 PublishedAt = _time.GetUtcNow().UtcDateTime,
             };
-            await PublishWithRetryAsync(state.Stream, batch, key).ConfigureAwait(false);
+            if (!await PublishWithRetryAsync(state.Stream, batch, key).ConfigureAwait(false)) continue;
             for (var i = 0; i < count; i++) _counters.EventPublished();
         }
     }
 
-    private async Task PublishWithRetryAsync(IAsyncStream<MarketEventBatch> stream, MarketEventBatch batch, (Instrument Instrument, string Namespace) key)
+    /// <summary>Publishes one batch, retrying while the stream refuses it; false when it was dropped (and counted).</summary>
+    private async Task<bool> PublishWithRetryAsync(IAsyncStream<MarketEventBatch> stream, MarketEventBatch batch, (Instrument Instrument, string Namespace) key)
     {
         // Memory stream queues refuse events when full (16,384 waiting); wait and retry rather than lose data.
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; !_stop.IsCancellationRequested; attempt++)
         {
             try
             {
                 await stream.OnNextAsync(batch).ConfigureAwait(false);
-                return;
+                return true;
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested && attempt < 20)
             {
                 if (attempt == 1)
                     _logger.LogWarning(ex, "Publishing {Count} events to {Namespace}/{Instrument} failed; retrying", batch.Events.Length, key.Namespace, key.Instrument);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 10 * attempt * attempt)), _stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested)
             {
                 _counters.MessageDropped(batch.Events.Length);
                 _counters.Error($"stream publish to {key.Namespace}/{key.Instrument} failed: {ex.Message}");
                 _logger.LogError(ex, "Dropped {Count} events for {Namespace}/{Instrument} after retries", batch.Events.Length, key.Namespace, key.Instrument);
-                return;
+                return false;
             }
             catch (Exception)
             {
-                // Stopping (the host shuts down or the sink is disposed): the streams are going away; counted, not logged.
-                _counters.MessageDropped(batch.Events.Length);
-                return;
+                break; // stopping: below
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 10 * attempt * attempt)), _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
             }
         }
+        // Stopping (the host shuts down or the sink is disposed): the streams are going away; counted, not logged.
+        _counters.MessageDropped(batch.Events.Length);
+        return false;
     }
 
     public async ValueTask DisposeAsync()
@@ -194,8 +214,13 @@ public sealed class OrleansStreamSink : IMarketEventSink, IAsyncDisposable
         }
         catch (TimeoutException)
         {
+            // A publish is stuck in the stream: stop. The loop counts what it still holds when it ends, and keeps the
+            // token source it reads (disposing it under the loop would make its next read throw).
             await _stop.CancelAsync().ConfigureAwait(false);
+            return;
         }
+        // Accepted after the loop had stopped (the host began to stop): never published, so counted as dropped.
+        DropQueued();
         _stop.Dispose();
     }
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using MarketData.Actors;
 using MarketData.Domain.Pivots;
 using MarketData.Pivots;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using static MarketData.Tests.Domain.Pivots.PivotTestData;
 
 namespace MarketData.Tests.Actors;
@@ -18,6 +20,19 @@ public class PivotGrainStateTests
     {
         var engine = Engine();
         Assert.True(PivotGrain.Restore(new PivotGrainState { EncodedEngine = PivotSnapshotCodec.Encode(engine.Export()) }, Time, out var restored, out var error), error);
+        Assert.Equal(JsonSerializer.Serialize(engine.GetAllPivots()), JsonSerializer.Serialize(restored!.GetAllPivots()));
+    }
+
+    [Fact]
+    public void The_state_survives_the_storage_serializer()
+    {
+        var engine = Engine();
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+        var stored = serializer.SerializeToArray(new PivotGrainState { EncodedEngine = PivotSnapshotCodec.Encode(engine.Export()) });
+        var read = serializer.Deserialize<PivotGrainState>(stored)!;
+        Assert.Null(read.Engine);
+        Assert.True(PivotGrain.Restore(read, Time, out var restored, out var error), error);
         Assert.Equal(JsonSerializer.Serialize(engine.GetAllPivots()), JsonSerializer.Serialize(restored!.GetAllPivots()));
     }
 

@@ -97,9 +97,31 @@ public sealed class StreamSinkBackPressureTests
         streams.Fail(new InvalidOperationException("No active nodes are compatible with grain memorystreamqueue"));
 
         await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // does not throw
+        // Every event is accounted for once: the batch in flight and whatever was still queued are dropped, none published.
         Assert.Equal(11, counters.Dropped);
+        Assert.Equal(0, counters.EventsPublished);
+        Assert.Equal(0, sink.Pending);
         Assert.Null(counters.LastError);
         Assert.Empty(streams.Delivered(MarketStreams.Depth, Btc));
+    }
+
+    [Fact]
+    public async Task A_stop_during_the_retry_back_off_drops_the_batch_counted_once()
+    {
+        var streams = new GatedStreamProvider();
+        streams.Fail(new InvalidOperationException("queue full"));
+        var counters = new FeedCounters(TimeProvider.System);
+        using var hostStopping = new CancellationTokenSource();
+        var sink = new OrleansStreamSink(streams, "binance", FeedKind.BinanceSpot, counters, TimeProvider.System, NullLogger.Instance, hostStopping: hostStopping.Token);
+        for (var i = 0; i < 5; i++) Assert.True(sink.Publish(Btc, Diff(i)));
+        await Eventually.WaitAsync(() => Task.FromResult(streams.Attempts), a => a >= 3, "the sink retrying a refused batch");
+
+        await hostStopping.CancelAsync();
+        await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(5, counters.Dropped);
+        Assert.Equal(0, counters.EventsPublished);
+        Assert.Equal(0, sink.Pending);
+        Assert.Null(counters.LastError); // given up because of the shutdown, not after the retries ran out
     }
 
     private static DepthDiff Diff(long id) => new()
@@ -140,8 +162,14 @@ public sealed class StreamSinkBackPressureTests
             return stream;
         }
 
+        private int _attempts;
+
+        /// <summary>Publishes tried so far.</summary>
+        public int Attempts => Volatile.Read(ref _attempts);
+
         internal async Task PublishAsync(StreamId id, object item)
         {
+            Interlocked.Increment(ref _attempts);
             Interlocked.Increment(ref _waiting);
             try { await _gate.Task; }
             finally { Interlocked.Decrement(ref _waiting); }
