@@ -321,9 +321,9 @@ public sealed class BinanceLoadServer : IAsyncDisposable
 
     private async Task HandleStreamAsync(HttpContext context)
     {
-        if (!BinanceRestRules.TryParseStreams(context.Request.Query["streams"].ToString(), out var streams, out var invalid))
+        if (!BinanceRestRules.TryParseStreams(context.Request.Query["streams"].ToString(), out var streams, out var streamsError))
         {
-            await BinanceRestRules.WriteErrorAsync(context, 400, -1100, invalid, 0).ConfigureAwait(false);
+            await BinanceRestRules.WriteErrorAsync(context, 400, -1100, streamsError, 0).ConfigureAwait(false);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)

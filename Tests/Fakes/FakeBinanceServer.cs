@@ -459,9 +459,9 @@ public sealed class FakeBinanceServer : IAsyncDisposable
     // then come from trades and REST.
     private async Task HandleStreamAsync(HttpContext context)
     {
-        if (!BinanceRestRules.TryParseStreams(context.Request.Query["streams"].ToString(), out var streams, out var invalid))
+        if (!BinanceRestRules.TryParseStreams(context.Request.Query["streams"].ToString(), out var streams, out var streamsError))
         {
-            await ErrorAsync(context, 400, -1100, invalid, 0).ConfigureAwait(false);
+            await ErrorAsync(context, 400, -1100, streamsError, 0).ConfigureAwait(false);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)
