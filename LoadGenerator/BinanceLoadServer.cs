@@ -196,6 +196,12 @@ public sealed class BinanceLoadServer : IAsyncDisposable
         foreach (var c in open) c.Abort();
     }
 
+    /// <summary>Unsent bytes of each open connection, oldest first (lets a test pace generation to one reader).</summary>
+    internal long[] QueuedBytesByConnection()
+    {
+        lock (_registry) return [.. _connections.OrderBy(c => c.Id).Select(c => c.QueuedBytes)];
+    }
+
     public LoadServerStats Stats
     {
         get
