@@ -361,7 +361,10 @@ public sealed class FakeBinanceServer : IAsyncDisposable
     public void StopPump()
     {
         _pump?.Cancel();
-        try { _pumpTask?.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        // A pump still stepping after this returns would move the market under a caller that compares books: wait it out.
+        var stopped = true;
+        try { stopped = _pumpTask?.Wait(TimeSpan.FromSeconds(60)) ?? true; } catch (AggregateException) { }
+        if (!stopped) throw new TimeoutException("The fake exchange's pump did not stop within 60 s.");
         _pump?.Dispose();
         _pump = null;
         _pumpTask = null;

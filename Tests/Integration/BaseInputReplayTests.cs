@@ -234,9 +234,12 @@ public sealed class BaseInputReplayTests(BaseInputReplayFixture fixture, ITestOu
         Assert.Equal(between - 500, Assert.Single(asOfBetween.ModelOutputs).Time);
 
         // An output stamped a little ahead of the silo's clock (allowed skew) is not shown to live snapshots before its time.
-        await client.SubmitModelOutputAsync("BTCUSDT", Output("fast-clock", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 3_000, 0.5));
+        var ahead = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 3_000;
+        await client.SubmitModelOutputAsync("BTCUSDT", Output("fast-clock", ahead, 0.5));
         var live = (await client.GetBaseDataResultAsync(new Instrument("binance", "BTCUSDT"), new BaseDataRequest { MinQuality = 0, Model = "rl-b" })).Input!;
-        Assert.DoesNotContain(live.ModelOutputs, o => o.ModelName == "fast-clock");
+        // A starved test host can take the 3 s between the two calls; then the output's time has come and it is shown.
+        if (live.Timestamp < ahead) Assert.DoesNotContain(live.ModelOutputs, o => o.ModelName == "fast-clock");
+        else Assert.Contains(live.ModelOutputs, o => o.ModelName == "fast-clock");
         Assert.DoesNotContain(live.Quality.Problems, p => p.Rule == ValidationRules.LookAhead);
     }
 

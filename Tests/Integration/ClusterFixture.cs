@@ -39,7 +39,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Feeds:Binance:HeartbeatInterval"] = "00:00:00.500",
             ["Feeds:Binance:ReconnectMinDelay"] = "00:00:00.100",
             ["Feeds:Binance:ReconnectMaxDelay"] = "00:00:01",
-            ["Books:StaleAfter"] = "00:00:02",
+            ["Books:StaleAfter"] = "00:00:10", // long enough that a starved test host does not age a book between two reads
             ["Books:CheckInterval"] = "00:00:00.500",
             ["Books:SnapshotRetryAfter"] = "00:00:03",
             // Pivot windows small enough to fill in a test from the fake exchange's synthetic klines.
@@ -64,6 +64,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         await _api.StartAsync();
         var address = _api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+
+        // The feed registers its books from a background service: every test starts once both are served.
+        foreach (var symbol in Symbols)
+            await Eventually.WaitAsync(async () => (await Http.GetAsync($"/api/v1/books/binance/{symbol}?depth=1")).StatusCode,
+                code => code == System.Net.HttpStatusCode.OK, $"{symbol} served by the API");
     }
 
     public async Task DisposeAsync()

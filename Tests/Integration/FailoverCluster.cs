@@ -67,7 +67,7 @@ public sealed class FailoverCluster : IAsyncDisposable
             ["Feeds:Binance:ReconnectMaxDelay"] = "00:00:01",
             ["Feeds:Mexc:Enabled"] = "false",
             ["Feeds:Fallback:Enabled"] = "false",
-            ["Books:StaleAfter"] = "00:00:02",
+            ["Books:StaleAfter"] = "00:00:10", // long enough that a starved test host does not age a book between two reads
             ["Books:CheckInterval"] = "00:00:00.500",
             ["Books:SnapshotRetryAfter"] = "00:00:03",
             ["Candles:PivotFill"] = "false",

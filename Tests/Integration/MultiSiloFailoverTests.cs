@@ -50,7 +50,7 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
             ServiceId = cluster.ClusterId,
             ClusterId = cluster.ClusterId,
         });
-        Assert.Equal(BookStatus.Synced, (await client.GetBookAsync(new Instrument("binance", "ETHUSDT"), 5)).Status);
+        await Eventually.WaitAsync(() => client.GetBookAsync(new Instrument("binance", "ETHUSDT"), 5), v => v.Status == BookStatus.Synced, "ETHUSDT synced, read through the client");
 
         // The worst case is the silo running the feed: ingestion itself has to move.
         var victim = cluster.FeedHost() ?? via;

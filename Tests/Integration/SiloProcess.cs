@@ -24,7 +24,8 @@ public sealed class SiloProcess : IDisposable
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(5) };
+        // Generous: a cold silo process on a starved host takes seconds over its first grain call; probing loops pass their own shorter tokens.
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public string Name { get; }

@@ -86,7 +86,7 @@ internal sealed class LoadFeedHarness : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing after <paramref name="timeoutSeconds"/> of real time.</summary>
-    public async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 20)
+    public async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(timeoutSeconds);
         while (!condition())

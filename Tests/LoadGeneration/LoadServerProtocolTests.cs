@@ -88,7 +88,7 @@ public sealed class LoadServerProtocolTests(ITestOutputHelper output)
         Assert.Equal(symbols * 9, streams.SelectMany(s => s).Distinct().Count());
         Assert.InRange(expectedConnections, 2, 20);
         await h.WaitUntilAsync(() => h.Server.Stats.OpenConnections == expectedConnections, $"{expectedConnections} connections");
-        await h.WaitUntilAsync(h.AllSynced, "all books synced", timeoutSeconds: 30);
+        await h.WaitUntilAsync(h.AllSynced, "all books synced", timeoutSeconds: 90);
         await h.PauseAndAssertBooksMatchServerAsync();
 
         var status = h.Feed.GetStatus();
@@ -414,7 +414,7 @@ public sealed class LoadServerProtocolTests(ITestOutputHelper output)
         return (rank, kind);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 20)
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(timeoutSeconds);
         while (!condition())

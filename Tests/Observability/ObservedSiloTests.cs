@@ -60,7 +60,8 @@ public sealed class ObservedSiloTests(ObservedSiloFixture fixture, ITestOutputHe
                  && s.Sum("marketdata_feed_lag_milliseconds_count", Feed) > 0
                  && s.Sum("marketdata_book_updates_total", ("symbol", "ETHUSDT")) > 0
                  && s.Sum("marketdata_feed_messages_total", Feed, ("kind", "trade")) > 0 // trades come less often than diffs
-                 && s.Find("marketdata_books", ("status", "synced")).Any(),
+                 && s.Sum("marketdata_books", ("status", "synced")) >= ObservedSiloFixture.Symbols.Length // not a moment of resync
+                 && s.Sum("marketdata_feed_connections", Feed) == 1,
             "book and feed metrics with values");
 
         // Book update lag: the fine explicit buckets, a count and a sum.

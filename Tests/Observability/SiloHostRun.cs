@@ -40,7 +40,7 @@ internal sealed class SiloHostRun : IAsyncDisposable
             ["Feeds:Binance:ReconnectMinDelay"] = "00:00:00.100",
             ["Feeds:Binance:ReconnectMaxDelay"] = "00:00:00.500",
             ["Feeds:Mexc:Enabled"] = "false",
-            ["Books:StaleAfter"] = "00:00:02",
+            ["Books:StaleAfter"] = "00:00:10", // long enough that a starved test host does not age a book between two reads
             ["Books:CheckInterval"] = "00:00:00.500",
             ["Books:SnapshotRetryAfter"] = "00:00:02",
             ["Health:CacheDuration"] = "00:00:00.200",

@@ -78,7 +78,7 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
     /// <summary>Polls <paramref name="condition"/> (bounded by real time), advancing fake time by <paramref name="advance"/> between polls.</summary>
     public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? advance = null, Func<Task>? between = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)

@@ -75,7 +75,7 @@ internal sealed class RecordingTestFiles : IDisposable
     }
 
     /// <summary>Waits (polling) until <paramref name="condition"/> holds, failing after a generous bound.</summary>
-    public static async Task WaitUntil(Func<bool> condition, string what, int timeoutMs = 10_000)
+    public static async Task WaitUntil(Func<bool> condition, string what, int timeoutMs = 60_000)
     {
         var deadline = Environment.TickCount64 + timeoutMs;
         while (!condition())

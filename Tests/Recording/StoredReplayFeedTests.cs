@@ -64,7 +64,7 @@ public class StoredReplayFeedTests
         await Task.Delay(50);
         Assert.Equal(1, sink.Count);                 // 10 s of data at speed 2 is due after 5 s
         time.Advance(TimeSpan.FromSeconds(1));
-        await feed.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        await feed.Completion.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(2, sink.Count);
     }
 

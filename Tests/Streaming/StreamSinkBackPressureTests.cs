@@ -96,7 +96,7 @@ public sealed class StreamSinkBackPressureTests
         Assert.False(sink.Publish(Btc, Diff(10)));
         streams.Fail(new InvalidOperationException("No active nodes are compatible with grain memorystreamqueue"));
 
-        await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // does not throw
+        await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)); // does not throw
         // Every event is accounted for once: the batch in flight and whatever was still queued are dropped, none published.
         Assert.Equal(11, counters.Dropped);
         Assert.Equal(0, counters.EventsPublished);
@@ -117,7 +117,7 @@ public sealed class StreamSinkBackPressureTests
         await Eventually.WaitAsync(() => Task.FromResult(streams.Attempts), a => a >= 3, "the sink retrying a refused batch");
 
         await hostStopping.CancelAsync();
-        await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await sink.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(5, counters.Dropped);
         Assert.Equal(0, counters.EventsPublished);
         Assert.Equal(0, sink.Pending);

@@ -24,7 +24,9 @@ public sealed class KlineFallbackTests
     [InlineData(FakeRestFault.Hang, ExchangeFailure.Timeout)]
     public async Task Failure_in_the_middle_of_a_range_continues_from_mexc_then_returns_to_binance(FakeRestFault fault, ExchangeFailure expected)
     {
-        await using var h = await FallbackHarness.StartAsync(fault == FakeRestFault.Hang ? TimeSpan.FromSeconds(1) : null);
+        // A hang is only detected by the client's (real-time) timeout. It also bounds every healthy request, so it is
+        // kept well above a starved test host's stalls: a healthy page that timed out would be a second switch.
+        await using var h = await FallbackHarness.StartAsync(fault == FakeRestFault.Hang ? TimeSpan.FromSeconds(5) : null);
         var from = M1.OpenTimeOf(h.NowMs) - 5000 * M1.Milliseconds;
 
         var first = await h.Fetcher.FetchAsync(Symbol, M1, from, from + 1199 * M1.Milliseconds, CancellationToken.None);
