@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Numerics;
 using MarketData.Pivots;
 
 namespace MarketData.Domain.Pivots;
@@ -27,35 +28,44 @@ public static class PivotSnapshotCodec
     public static byte[] Encode(PivotEngineSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var w = new Writer(EstimateSize(snapshot));
-        w.Bytes(Magic);
-        w.Byte(Format);
-        w.Long(snapshot.Version);
-        w.Long(snapshot.Levels);
-        w.Long(snapshot.Strength);
-        w.Byte(snapshot.SkipInsideCandles ? (byte)1 : (byte)0);
-        w.Long(snapshot.WindowMs);
-        w.Double(snapshot.MergeTolerance);
-        w.Long(snapshot.SupportResistanceMinLevel);
-        w.Long(snapshot.TotalCandles);
-        w.Long(snapshot.LastOpenTime);
-        w.Long(snapshot.LastCloseTime);
-        w.Long(snapshot.Cutoff);
-        w.Array(snapshot.TailOpenTimes);
-        w.Array(snapshot.TailCloseTimes);
-        w.Array(snapshot.TailHighs);
-        w.Array(snapshot.TailLows);
-        w.Array(snapshot.TailIndexes);
-        w.Array(snapshot.RunFirst);
-        w.Array(snapshot.RunStep);
-        w.Array(snapshot.RunCount);
-        Deque(w, snapshot.HighMax);
-        Deque(w, snapshot.LowMin);
-        Deque(w, snapshot.VolumeMax);
-        Deque(w, snapshot.VolumeMin);
-        Series(w, snapshot.Highs);
-        Series(w, snapshot.Lows);
+        // Two passes: the first only measures, so the blob is allocated once at its exact size (a 30-day engine's is
+        // 12 MB: a grown buffer and a sealed copy of it would be two more large objects per save).
+        var size = new Writer(null);
+        Write(size, snapshot);
+        var w = new Writer(new byte[size.Length + ChecksumBytes]);
+        Write(w, snapshot);
         return w.Seal();
+
+        static void Write(Writer w, PivotEngineSnapshot snapshot)
+        {
+            w.Bytes(Magic);
+            w.Byte(Format);
+            w.Long(snapshot.Version);
+            w.Long(snapshot.Levels);
+            w.Long(snapshot.Strength);
+            w.Byte(snapshot.SkipInsideCandles ? (byte)1 : (byte)0);
+            w.Long(snapshot.WindowMs);
+            w.Double(snapshot.MergeTolerance);
+            w.Long(snapshot.SupportResistanceMinLevel);
+            w.Long(snapshot.TotalCandles);
+            w.Long(snapshot.LastOpenTime);
+            w.Long(snapshot.LastCloseTime);
+            w.Long(snapshot.Cutoff);
+            w.Array(snapshot.TailOpenTimes);
+            w.Array(snapshot.TailCloseTimes);
+            w.Array(snapshot.TailHighs);
+            w.Array(snapshot.TailLows);
+            w.Array(snapshot.TailIndexes);
+            w.Array(snapshot.RunFirst);
+            w.Array(snapshot.RunStep);
+            w.Array(snapshot.RunCount);
+            Deque(w, snapshot.HighMax);
+            Deque(w, snapshot.LowMin);
+            Deque(w, snapshot.VolumeMax);
+            Deque(w, snapshot.VolumeMin);
+            Series(w, snapshot.Highs);
+            Series(w, snapshot.Lows);
+        }
 
         static void Deque(Writer w, SlidingDequeSnapshot d)
         {
@@ -169,42 +179,44 @@ public static class PivotSnapshotCodec
         }
     }
 
-    /// <summary>About 3 bytes an element of the big arrays, so the buffer rarely grows.</summary>
-    private static int EstimateSize(PivotEngineSnapshot s)
+    /// <summary>
+    /// Writes zigzag varints into an exact-size buffer, or (with no buffer) only counts the bytes they take.
+    /// </summary>
+    private sealed class Writer(byte[]? buffer)
     {
-        long points = s.Highs.Times.Length + s.Lows.Times.Length;
-        return (int)Math.Min(Array.MaxLength, 256 + (points * 4 * 3) + ((s.HighMax.Times.Length + s.LowMin.Times.Length + s.VolumeMax.Times.Length + s.VolumeMin.Times.Length) * 2 * 4));
-    }
-
-    private sealed class Writer(int capacity)
-    {
-        private byte[] _buffer = new byte[Math.Max(capacity, 64)];
+        private readonly byte[]? _buffer = buffer;
         private int _length;
+
+        /// <summary>Bytes written (or counted) so far.</summary>
+        public int Length => _length;
 
         public void Byte(byte value)
         {
-            Ensure(1);
-            _buffer[_length++] = value;
+            if (_buffer is not null) _buffer[_length] = value;
+            _length++;
         }
 
         public void Bytes(ReadOnlySpan<byte> value)
         {
-            Ensure(value.Length);
-            value.CopyTo(_buffer.AsSpan(_length));
+            if (_buffer is not null) value.CopyTo(_buffer.AsSpan(_length));
             _length += value.Length;
         }
 
         public void Double(double value)
         {
-            Ensure(8);
-            BinaryPrimitives.WriteDoubleLittleEndian(_buffer.AsSpan(_length), value);
+            if (_buffer is not null) BinaryPrimitives.WriteDoubleLittleEndian(_buffer.AsSpan(_length), value);
             _length += 8;
         }
 
         public void Long(long value)
         {
-            Ensure(10);
             var v = (ulong)((value << 1) ^ (value >> 63));
+            if (_buffer is null)
+            {
+                // 7 bits a byte; zero still takes one.
+                _length += (70 - BitOperations.LeadingZeroCount(v | 1)) / 7;
+                return;
+            }
             while (v >= 0x80)
             {
                 _buffer[_length++] = (byte)(v | 0x80);
@@ -235,19 +247,13 @@ public static class PivotSnapshotCodec
             }
         }
 
-        /// <summary>The bytes written, followed by their CRC-32.</summary>
+        /// <summary>The buffer, its last bytes set to the CRC-32 of all before them.</summary>
         public byte[] Seal()
         {
-            var sealedBytes = new byte[_length + ChecksumBytes];
-            _buffer.AsSpan(0, _length).CopyTo(sealedBytes);
-            BinaryPrimitives.WriteUInt32LittleEndian(sealedBytes.AsSpan(_length), Crc32.HashToUInt32(_buffer.AsSpan(0, _length)));
-            return sealedBytes;
-        }
-
-        private void Ensure(int bytes)
-        {
-            if (_length + bytes <= _buffer.Length) return;
-            System.Array.Resize(ref _buffer, (int)Math.Min(System.Array.MaxLength, Math.Max((long)_buffer.Length * 2, _length + bytes)));
+            if (_buffer is null || _length != _buffer.Length - ChecksumBytes)
+                throw new InvalidOperationException($"The snapshot wrote {_length} bytes where {(_buffer?.Length ?? 0) - ChecksumBytes} were measured.");
+            BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_length), Crc32.HashToUInt32(_buffer.AsSpan(0, _length)));
+            return _buffer;
         }
     }
 
