@@ -30,7 +30,7 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
 
         cluster.StartSilo();
         cluster.StartSilo();
-        var startup = await cluster.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        var startup = await cluster.WaitReadyAsync(TimeSpan.FromSeconds(180));
         output.WriteLine($"two silos up and every book synced after {FailoverCluster.Seconds(startup)}");
 
         // Several models: their grains spread over both silos, so some of them die with the victim.
@@ -71,7 +71,7 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
 
         foreach (var model in models)
         {
-            var stored = await cluster.ReadModelOutputsAsync("BTCUSDT", model, TimeSpan.FromSeconds(20));
+            var stored = await cluster.ReadModelOutputsAsync("BTCUSDT", model, TimeSpan.FromSeconds(60));
             var (sequence, confidence) = Assert.Single(stored);
             Assert.Equal(acknowledged[model].Sequence, sequence);
             Assert.Equal(acknowledged[model].Confidence, confidence, 9);
@@ -79,7 +79,7 @@ public sealed class MultiSiloFailoverTests(PostgresFixture fixture, ITestOutputH
 
         // The client carries on through the surviving gateway.
         var history = await Eventually.WaitAsync(() => TryAsync(() => client.GetModelOutputsAsync("BTCUSDT", models[0], 10)),
-            h => h is { Count: 1 }, "the client reading through the surviving gateway", TimeSpan.FromSeconds(30));
+            h => h is { Count: 1 }, "the client reading through the surviving gateway");
         Assert.Equal(acknowledged[models[0]].Sequence, history![0].Sequence);
     }
 
