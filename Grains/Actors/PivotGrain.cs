@@ -74,10 +74,19 @@ public sealed class PivotGrain(
         _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
         _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
         this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = FirstSaveDelay(_options.PivotSaveInterval), Period = _options.PivotSaveInterval });
+        DelayDeactivation(KeepActiveFor(Timeframe));
         // Fill (or top up, after a reactivation) right away rather than waiting for the next closed candle,
         // which for 1d may be a day away.
         return EnsureStartedAsync();
     }
+
+    /// <summary>
+    /// How long the grain stays active without a call: two periods of its timeframe. Its candle grain calls it once a
+    /// closed candle, so with Orleans' idle collection alone (15 minutes by default) a 1h or 1d grain would be collected
+    /// between closes and, at the next one, restored from storage and topped up from REST: for every symbol at once,
+    /// at the top of every hour. The 1s and 1m grains are called often enough for the default.
+    /// </summary>
+    internal static TimeSpan KeepActiveFor(Timeframe timeframe) => TimeSpan.FromMilliseconds(2.0 * timeframe.Milliseconds);
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -174,6 +183,7 @@ public sealed class PivotGrain(
 
     public async Task OnClosedCandlesAsync(Candle[] candles)
     {
+        DelayDeactivation(KeepActiveFor(Timeframe));
         await EnsureStartedAsync();
         if (_fill == "running") _waiting.AddRange(candles);
         else Add(candles);

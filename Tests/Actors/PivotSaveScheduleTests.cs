@@ -1,3 +1,4 @@
+using MarketData.Candles;
 using MarketData.Actors;
 
 namespace MarketData.Tests.Actors;
@@ -23,4 +24,11 @@ public class PivotSaveScheduleTests
         var fifths = delays.Select(d => (int)Math.Min(4, d.Ticks * 5 / Interval.Ticks)).Distinct().Count();
         Assert.Equal(5, fifths);
     }
+
+    [Theory]
+    [InlineData("1s", 2_000)]
+    [InlineData("1h", 7_200_000)]
+    [InlineData("1d", 172_800_000)]
+    public void A_pivot_grain_stays_active_two_periods_after_a_closed_candle(string timeframe, double expectedMs)
+        => Assert.Equal(expectedMs, PivotGrain.KeepActiveFor(Timeframe.Parse(timeframe)).TotalMilliseconds);
 }

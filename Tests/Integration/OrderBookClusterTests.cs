@@ -215,6 +215,29 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Idle_collection_spares_slow_timeframe_pivot_grains_between_closes()
+    {
+        // An instrument nothing feeds, so the only calls its grains get are this test's.
+        var idle = new Instrument("binance", "IDLEUSDT");
+        var management = fixture.Client.GetGrain<IManagementGrain>(0);
+        var hour = fixture.Client.GetGrain<IPivotGrain>(new CandleSeriesKey(idle, Timeframe.OneHour).Key);
+        var second = fixture.Client.GetGrain<IPivotGrain>(new CandleSeriesKey(idle, Timeframe.OneSecond).Key);
+        await hour.GetBoundsAsync();
+        await second.GetBoundsAsync();
+        Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)hour));
+
+        // Both idle for longer than the collection age used below, and than the 1s grain's keep-alive (2 s).
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await Eventually.WaitAsync(async () =>
+            {
+                await management.ForceActivationCollection(TimeSpan.FromSeconds(3));
+                return await management.GetGrainActivationCount((GrainReference)second);
+            },
+            count => count == 0, "the idle 1s pivot grain collected");
+        Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)hour));
+    }
+
+    [Fact]
     public async Task Pivot_state_survives_reactivation()
     {
         await WaitSyncedAsync(Btc);
