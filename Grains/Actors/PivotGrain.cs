@@ -74,17 +74,18 @@ public sealed class PivotGrain(
         _windowStart = Timeframe.OpenTimeOf(time.GetUtcNow().ToUnixTimeMilliseconds()) - window;
         _fillFrom = _engine.LastCloseTime is { } last ? Timeframe.OpenTimeOf(last) + Timeframe.Milliseconds : _windowStart;
         this.RegisterGrainTimer(SaveAsync, new GrainTimerCreationOptions { DueTime = FirstSaveDelay(_options.PivotSaveInterval), Period = _options.PivotSaveInterval });
-        DelayDeactivation(KeepActiveFor(Timeframe));
         // Fill (or top up, after a reactivation) right away rather than waiting for the next closed candle,
         // which for 1d may be a day away.
         return EnsureStartedAsync();
     }
 
     /// <summary>
-    /// How long the grain stays active without a call: two periods of its timeframe. Its candle grain calls it once a
-    /// closed candle, so with Orleans' idle collection alone (15 minutes by default) a 1h or 1d grain would be collected
-    /// between closes and, at the next one, restored from storage and topped up from REST: for every symbol at once,
-    /// at the top of every hour. The 1s and 1m grains are called often enough for the default.
+    /// How long the grain stays active after a closed candle without another call: two periods of its timeframe. Its
+    /// candle grain calls it once a closed candle, so with Orleans' idle collection alone (15 minutes by default) a 1h
+    /// or 1d grain would be collected between closes and, at the next one, restored from storage and topped up from
+    /// REST: for every symbol at once, at the top of every hour. Only closed candles (which come from a followed
+    /// instrument) extend it, so a grain a caller merely queried is collected at the default age. The 1s and 1m grains
+    /// are called often enough for the default.
     /// </summary>
     internal static TimeSpan KeepActiveFor(Timeframe timeframe) => TimeSpan.FromMilliseconds(2.0 * timeframe.Milliseconds);
 
