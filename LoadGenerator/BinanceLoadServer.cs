@@ -196,6 +196,21 @@ public sealed class BinanceLoadServer : IAsyncDisposable
         foreach (var c in open) c.Abort();
     }
 
+    /// <summary>
+    /// Advances the markets once, as a scheduler tick does, under the same lock (for a test that drives the server's
+    /// fake clock itself and sets a scheduler period its clock never reaches).
+    /// </summary>
+    internal void Step()
+    {
+        lock (_tickLock)
+        {
+            if (_paused) return;
+            Tick(_stepWriter ??= new FrameWriter());
+        }
+    }
+
+    private FrameWriter? _stepWriter;
+
     /// <summary>Unsent bytes of each open connection, oldest first (lets a test pace generation to one reader).</summary>
     internal long[] QueuedBytesByConnection()
     {

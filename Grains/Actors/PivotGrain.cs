@@ -46,6 +46,7 @@ public sealed class PivotGrain(
     private string? _lastError;
     private bool _fetching, _started, _dirty;
     private IFeedGrain? _feed;
+    private IGrainTimer? _fillTimer;
 
     private Timeframe Timeframe => _key.Timeframe;
 
@@ -178,7 +179,7 @@ public sealed class PivotGrain(
             return Task.CompletedTask;
         }
         _fill = "running";
-        this.RegisterGrainTimer(FillStepAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = _options.PivotFillRequestInterval });
+        _fillTimer = this.RegisterGrainTimer(FillStepAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = _options.PivotFillRequestInterval });
         return Task.CompletedTask;
     }
 
@@ -258,6 +259,10 @@ public sealed class PivotGrain(
     private void FinishFill(string outcome)
     {
         _fill = outcome;
+        // The fill never runs again in this activation: an idle timer would still cost a grain turn per interval
+        // (every 250 ms, for each of a silo's thousands of pivot grains, for as long as they stay active).
+        _fillTimer?.Dispose();
+        _fillTimer = null;
         Add(_waiting);
         _waiting.Clear();
         _waiting.TrimExcess(); // it held the candle grain's backfill (up to 1,500 candles, 80 KB) and is never used again

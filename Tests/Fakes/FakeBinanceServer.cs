@@ -364,10 +364,10 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         // A pump still stepping after this returns would move the market under a caller that compares books: wait it out.
         var stopped = true;
         try { stopped = _pumpTask?.Wait(TimeSpan.FromSeconds(60)) ?? true; } catch (AggregateException) { }
-        if (!stopped) throw new TimeoutException("The fake exchange's pump did not stop within 60 s.");
         _pump?.Dispose();
         _pump = null;
         _pumpTask = null;
+        if (!stopped) throw new TimeoutException("The fake exchange's pump did not stop within 60 s.");
     }
 
     /// <summary>The next <paramref name="count"/> diffs of <paramref name="symbol"/> change the book but are not sent: a sequence gap.</summary>

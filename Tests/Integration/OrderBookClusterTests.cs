@@ -215,39 +215,6 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Idle_collection_spares_slow_timeframe_pivot_grains_between_closes()
-    {
-        // An instrument nothing feeds, so the only calls its grains get are this test's: a closed candle each, as
-        // their candle grains would send, and a query of a third that no candle reaches.
-        var idle = new Instrument("binance", "IDLEUSDT");
-        var management = fixture.Client.GetGrain<IManagementGrain>(0);
-        var hour = fixture.Client.GetGrain<IPivotGrain>(new CandleSeriesKey(idle, Timeframe.OneHour).Key);
-        var second = fixture.Client.GetGrain<IPivotGrain>(new CandleSeriesKey(idle, Timeframe.OneSecond).Key);
-        var queried = fixture.Client.GetGrain<IPivotGrain>(new CandleSeriesKey(idle, Timeframe.OneDay).Key);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await hour.OnClosedCandlesAsync([Closed(Timeframe.OneHour, now)]);
-        await second.OnClosedCandlesAsync([Closed(Timeframe.OneSecond, now)]);
-        await queried.GetBoundsAsync();
-        Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)hour));
-
-        // All idle for longer than the collection age used below, and than the 1s grain's keep-alive (2 s).
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        await Eventually.WaitAsync(async () =>
-            {
-                await management.ForceActivationCollection(TimeSpan.FromSeconds(3));
-                return (await management.GetGrainActivationCount((GrainReference)second), await management.GetGrainActivationCount((GrainReference)queried));
-            },
-            counts => counts == (0, 0), "the idle 1s pivot grain and the merely queried 1d one collected");
-        Assert.Equal(1, await management.GetGrainActivationCount((GrainReference)hour));
-
-        static Candle Closed(Timeframe timeframe, long nowMs)
-        {
-            var open = timeframe.OpenTimeOf(nowMs) - timeframe.Milliseconds;
-            return SyntheticCandles.At("IDLEUSDT", timeframe.Milliseconds, open) with { Flags = CandleFlags.Closed };
-        }
-    }
-
-    [Fact]
     public async Task Pivot_state_survives_reactivation()
     {
         await WaitSyncedAsync(Btc);
@@ -339,7 +306,7 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
 
         await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IBinanceFeedGrain>("binance"));
 
-        // The silent books poke their feed; it reconnects and the books resync.
+        // The feed starter's watchdog (every 5 s), or the books once silent, start the feed again; the books resync.
         await Eventually.WaitAsync(() => Task.FromResult(fixture.Server.ConnectionsAccepted), n => n > connectionsBefore, "a new connection");
         var reconnectedAt = DateTime.UtcNow;
         await Eventually.WaitAsync(() => _client.GetFeedsAsync(), f => f.Any(s => s.State == FeedState.Connected), "feed connected again");

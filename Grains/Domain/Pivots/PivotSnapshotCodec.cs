@@ -29,7 +29,7 @@ public static class PivotSnapshotCodec
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         // Two passes: the first only measures, so the blob is allocated once at its exact size (a 30-day engine's is
-        // 12 MB: a grown buffer and a sealed copy of it would be two more large objects per save).
+        // 12 MB; a working buffer and a sealed copy of it were two such objects per save).
         var size = new Writer(null);
         Write(size, snapshot);
         var w = new Writer(new byte[size.Length + ChecksumBytes]);

@@ -140,13 +140,15 @@ public sealed class KlineFallbackTests
         await FallbackHarness.WaitUntilAsync(() => h.Budget.IsBlocked, "the 429 to block the budget");
         var klineRequests = h.BinanceServer.KlineRequests;
         Assert.False(fetch.IsCompleted);
-        // Advance the fake clock a second at a time until the fetch resumes by itself.
-        for (var i = 0; i < 30 && !fetch.IsCompleted; i++)
+        // Advance the fake clock a second at a time until the fetch resumes by itself (bounded in real time, not in
+        // steps: on a starved host the fetch may start its wait only after several steps).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!fetch.IsCompleted && DateTime.UtcNow < deadline)
         {
             h.Time.Advance(TimeSpan.FromSeconds(1));
             await Task.WhenAny(fetch, Task.Delay(50));
         }
-        var result = await fetch;
+        var result = await fetch.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(h.Time.GetUtcNow() - started >= TimeSpan.FromSeconds(5), "the fetch resumed before Retry-After");
         Assert.True(h.BinanceServer.KlineRequests > klineRequests);
         Assert.Equal(1500, result.Count);
