@@ -5,6 +5,7 @@ using MarketData.Instruments;
 using MarketData.LoadGeneration;
 using MarketData.Streams;
 using MarketData.Tests.Fakes;
+using MarketData.Tests.Integration;
 using MarketData.Tests.Protocol;
 using Xunit.Abstractions;
 
@@ -86,15 +87,8 @@ internal sealed class LoadFeedHarness : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing after <paramref name="timeoutSeconds"/> of real time.</summary>
-    public async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(timeoutSeconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for: {what}. Status: {Describe()}");
-            await Task.Delay(20);
-        }
-    }
+    public Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
+        => Eventually.UntilAsync(condition, what, TimeSpan.FromSeconds(timeoutSeconds), detail: () => "Status: " + Describe());
 
     public bool AllSynced() => Symbols.All(s => { var b = _books[s]; lock (b) return b.Status == BookStatus.Synced; });
 

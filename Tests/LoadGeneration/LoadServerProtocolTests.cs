@@ -8,6 +8,7 @@ using MarketData.Exchanges.Binance;
 using MarketData.Feeds;
 using MarketData.LoadGeneration;
 using MarketData.Streams;
+using MarketData.Tests.Integration;
 using MarketData.Tests.Protocol;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
@@ -412,13 +413,5 @@ public sealed class LoadServerProtocolTests(ITestOutputHelper output)
         return (rank, kind);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(timeoutSeconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for: {what}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what);
 }

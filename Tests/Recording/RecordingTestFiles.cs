@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using MarketData.Tests.Integration;
 
 namespace MarketData.Tests.Recording;
 
@@ -75,13 +76,5 @@ internal sealed class RecordingTestFiles : IDisposable
     }
 
     /// <summary>Waits (polling) until <paramref name="condition"/> holds, failing after a generous bound.</summary>
-    public static async Task WaitUntil(Func<bool> condition, string what, int timeoutMs = 60_000)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(2);
-        }
-    }
+    public static Task WaitUntil(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what, poll: TimeSpan.FromMilliseconds(2));
 }

@@ -3,6 +3,7 @@ using MarketData.Exchanges.Binance;
 using MarketData.Exchanges.Fallback;
 using MarketData.Exchanges.Mexc;
 using MarketData.Tests.Fakes;
+using MarketData.Tests.Integration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace MarketData.Tests.Protocol.Fallback;
@@ -54,15 +55,8 @@ internal sealed class FallbackHarness : IAsyncDisposable
         await WaitUntilAsync(() => Policy.ProbesRun > before, "a Binance probe to complete");
     }
 
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
-            await Task.Delay(10);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+        => Eventually.UntilAsync(condition, what, timeout, TimeSpan.FromMilliseconds(10));
 
     /// <summary>Open times strictly contiguous (no gap, no duplicate) and values equal to the synthetic series.</summary>
     public static void AssertContiguous(IReadOnlyList<Candle> candles, Timeframe timeframe, long firstOpenTime, string symbol = "BTCUSDT")

@@ -1,4 +1,5 @@
 using MarketData.Storage.TimeSeries;
+using MarketData.Tests.Integration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit.Abstractions;
@@ -47,13 +48,5 @@ internal static class TimeSeriesTestSupport
         return values;
     }
 
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
-            await Task.Delay(10);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what, Patience, TimeSpan.FromMilliseconds(10));
 }
