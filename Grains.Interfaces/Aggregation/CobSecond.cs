@@ -68,6 +68,17 @@ public sealed record CobSecond
     [Id(16)] public ImbalanceAverages Averages { get; init; }
     /// <summary>Per bucket (same order as <see cref="Buckets"/>), the moving averages of that bucket's imbalance.</summary>
     [Id(17)] public ImbalanceAverages[] BucketAverages { get; init; } = [];
+    /// <summary>
+    /// Buckets at the low end of <see cref="Buckets"/> that reach below the book's verified bid floor: their bid volume is
+    /// exact where a level is held, but levels may be missing (see <see cref="Books.BookCoverage"/>). 0 when all are verified.
+    /// </summary>
+    [Id(18)] public int UnverifiedBidBuckets { get; init; }
+    /// <summary>Buckets at the high end of <see cref="Buckets"/> that reach above the book's verified ask ceiling.</summary>
+    [Id(19)] public int UnverifiedAskBuckets { get; init; }
+    /// <summary>False when the best bid of the aggregated state lay below the verified bid floor.</summary>
+    [Id(20)] public bool BidTouchVerified { get; init; } = true;
+    /// <summary>False when the best ask of the aggregated state lay above the verified ask ceiling.</summary>
+    [Id(21)] public bool AskTouchVerified { get; init; } = true;
 }
 
 /// <summary>What a heatmap shows per cell.</summary>
@@ -92,4 +103,11 @@ public sealed record Heatmap
     /// <summary>The colour scale's ends: min and max of the finite values (imbalance: -1 and 1).</summary>
     [Id(5)] public double Min { get; init; }
     [Id(6)] public double Max { get; init; }
+    /// <summary>
+    /// Per row (one per entry of <see cref="Times"/>), the price range [from, to) of the buckets the book vouched for in
+    /// that second; cells outside it (but inside the second's range) hold volume from levels beyond the verified range,
+    /// where levels may be missing. Both 0 for a gap second. Empty for heatmaps of other origins.
+    /// </summary>
+    [Id(7)] public long[] VerifiedFrom { get; init; } = [];
+    [Id(8)] public long[] VerifiedTo { get; init; } = [];
 }

@@ -24,4 +24,20 @@ public sealed record BookHealth
     [Id(15)] public long BufferOverflows { get; init; }
     /// <summary>Trades that reached the book after their second had been aggregated (counted in no second's flow).</summary>
     [Id(16)] public long LateTrades { get; init; }
+    /// <summary>Coverage refreshes asked for: a fresh snapshot merged without leaving <c>synced</c> (docs/order-book-coverage.md).</summary>
+    [Id(17)] public long RefreshRequests { get; init; }
+    /// <summary>Refresh snapshots bridged with the diffs since and merged.</summary>
+    [Id(18)] public long RefreshesApplied { get; init; }
+    /// <summary>Refresh snapshots that could not be bridged or were invalid, or a refresh superseded by a resync: the served book was kept.</summary>
+    [Id(19)] public long RefreshesDiscarded { get; init; }
+    /// <summary>Refreshes whose snapshot never came (fetch failed, refused or timed out).</summary>
+    [Id(20)] public long RefreshesFailed { get; init; }
+    /// <summary>Levels inside the verified range that a refresh found different and corrected. Should stay 0: anything else means data was lost.</summary>
+    [Id(21)] public long RefreshCorrections { get; init; }
+    /// <summary>Levels beyond the verified range that a refresh added, changed or removed (holes filled).</summary>
+    [Id(22)] public long RefreshFills { get; init; }
+    /// <summary>What the last refresh did, in words (null before the first).</summary>
+    [Id(23)] public string? LastRefresh { get; init; }
+    /// <summary>The book's verified range now.</summary>
+    [Id(24)] public BookCoverage? Coverage { get; init; }
 }

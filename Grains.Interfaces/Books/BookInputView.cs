@@ -23,4 +23,9 @@ public sealed record BookInputView
     [Id(7)] public int RecentFlowSeconds { get; init; }
     /// <summary>A heatmap over the seconds ending with <see cref="Aggregate"/>; null when there is no aggregate.</summary>
     [Id(8)] public Aggregation.Heatmap? Heatmap { get; init; }
+    /// <summary>
+    /// The verified range of the book and whether each touch lies within it: now, or as of the requested time (then
+    /// from the aggregated second: its touch flags, no floor or level counts). Null while the book holds no levels.
+    /// </summary>
+    [Id(9)] public BookCoverage? Coverage { get; init; }
 }

@@ -3,7 +3,9 @@ namespace MarketData.Books;
 /// <summary>
 /// A copy of an order book at one moment, best levels first. While the book is not
 /// <see cref="BookStatus.Synced"/> the level lists are as of <see cref="UpdatedAt"/> (stale) or empty
-/// (syncing, resyncing): callers must look at <see cref="Status"/> before trusting the levels.
+/// (syncing, resyncing): callers must look at <see cref="Status"/> before trusting the levels. A book that holds levels
+/// serves them up to the depth asked for; those beyond the range its snapshots vouched for are counted in
+/// <see cref="BidsBeyondVerified"/> and <see cref="AsksBeyondVerified"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("MarketData.OrderBookView")]
 public sealed record OrderBookView
@@ -23,4 +25,18 @@ public sealed record OrderBookView
     [Id(9)] public DateTime? ReceivedAt { get; init; }
     /// <summary>Why the book is not synced, when it is not.</summary>
     [Id(10)] public string? StatusReason { get; init; }
+    /// <summary>
+    /// Lowest bid price the book vouches for (see <see cref="BookCoverage"/>); null when the whole bid side is verified.
+    /// Bids below it are served, best first, and counted in <see cref="BidsBeyondVerified"/>: they are exact, but there
+    /// may be holes between them.
+    /// </summary>
+    [Id(11)] public decimal? VerifiedBidFloor { get; init; }
+    /// <summary>Highest ask price the book vouches for; null when the whole ask side is verified.</summary>
+    [Id(12)] public decimal? VerifiedAskCeiling { get; init; }
+    /// <summary>How many of the served bids (the last ones of <see cref="Bids"/>) lie below <see cref="VerifiedBidFloor"/>.</summary>
+    [Id(13)] public int BidsBeyondVerified { get; init; }
+    /// <summary>How many of the served asks (the last ones of <see cref="Asks"/>) lie above <see cref="VerifiedAskCeiling"/>.</summary>
+    [Id(14)] public int AsksBeyondVerified { get; init; }
+    /// <summary>Local receive time of the snapshot or coverage refresh that last set the verified range.</summary>
+    [Id(15)] public DateTime? VerifiedAt { get; init; }
 }

@@ -44,4 +44,12 @@ public sealed record FeedStatus
     [Id(27)] public string? FallbackReason { get; init; }
     [Id(28)] public DateTime? FallbackSince { get; init; }
     [Id(29)] public int FallbackSwitches { get; init; }
+    /// <summary>Open connections replaced because they delivered no frame for their silence limit (a stalled stream that still answers pings).</summary>
+    [Id(30)] public long SilentReplacements { get; init; }
+    /// <summary>Coverage refreshes books asked for (a fresh snapshot while synced, at a lower priority than resyncs).</summary>
+    [Id(31)] public long CoverageRefreshesRequested { get; init; }
+    /// <summary>Coverage refresh snapshots fetched and published.</summary>
+    [Id(32)] public long CoverageRefreshesFetched { get; init; }
+    /// <summary>Coverage refresh fetches that failed, were refused or timed out (tried once each; the book asks again later).</summary>
+    [Id(33)] public long CoverageRefreshesFailed { get; init; }
 }

@@ -21,6 +21,14 @@ public interface IFeedGrain : IGrainWithStringKey
     Task RequestSnapshotAsync(string symbol, string reason);
 
     /// <summary>
+    /// A synced book's verified range is running out, or is due for an audit: fetch a fresh snapshot for it to merge
+    /// without leaving <c>synced</c>. Lower priority than <see cref="RequestSnapshotAsync"/>, within a share of the REST
+    /// budget, tried once (the book asks again later). A replay cannot fetch and only counts the request.
+    /// </summary>
+    [Alias("RequestCoverageRefresh")]
+    Task RequestCoverageRefreshAsync(string symbol, string reason);
+
+    /// <summary>
     /// Closed candles with open times in [<paramref name="fromOpenTime"/>, <paramref name="toOpenTime"/>] from REST,
     /// within the feed's shared weight budget, from Binance or (while Binance fails) MEXC. Interleaves: a long
     /// fetch does not hold up snapshot requests.

@@ -34,6 +34,9 @@ public sealed record Microstructure
     [Id(7)] public double Imbalance { get; init; }
     [Id(8)] public Aggregation.TradeFlow LastSecond { get; init; }
     [Id(9)] public Aggregation.TradeFlow LastMinute { get; init; }
+    /// <summary>False when the best bid lay below the book's verified range (see <see cref="Books.BookCoverage"/>).</summary>
+    [Id(10)] public bool BidTouchVerified { get; init; } = true;
+    [Id(11)] public bool AskTouchVerified { get; init; } = true;
 }
 
 /// <summary>What a snapshot was asked to contain: the yardstick of its completeness.</summary>

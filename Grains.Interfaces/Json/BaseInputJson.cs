@@ -17,11 +17,11 @@ public static partial class MarketDataJson
 
     public sealed record BookInputDocument(
         BookStatus Status, string? StatusReason, long LastUpdateId, DateTime? UpdatedAt, DateTime? ReceivedAt, CobDocument? Aggregate,
-        TradeFlowDocument RecentFlow, int RecentFlowSeconds, HeatmapDocument? Heatmap);
+        TradeFlowDocument RecentFlow, int RecentFlowSeconds, HeatmapDocument? Heatmap, CoverageDocument? Coverage);
 
     public sealed record MicrostructureDocument(
         long Time, long BookUpdateId, string Mid, string Spread, double SpreadBps, string BidDepth, string AskDepth, double Imbalance,
-        TradeFlowDocument LastSecond, TradeFlowDocument LastMinute);
+        TradeFlowDocument LastSecond, TradeFlowDocument LastMinute, bool BidTouchVerified, bool AskTouchVerified);
 
     public sealed record PivotSetDocument(string Timeframe, string? Progress, IReadOnlyList<PivotLevelDocument> Levels, PivotBoundsDocument? Bounds);
 
@@ -66,10 +66,11 @@ public static partial class MarketDataJson
             ToDocument(input.Reference1s),
             new BookInputDocument(book.Status, book.StatusReason, book.LastUpdateId, book.UpdatedAt, book.ReceivedAt,
                 book.Aggregate is { } a ? ToDocument(input.Exchange, input.Symbol, a) : null, Flow(book.RecentFlow), book.RecentFlowSeconds,
-                book.Heatmap is { } map ? ToDocument(input.Exchange, input.Symbol, map) : null),
+                book.Heatmap is { } map ? ToDocument(input.Exchange, input.Symbol, map) : null,
+                book.Coverage is { } coverage ? ToDocument(coverage) : null),
             input.Microstructure is { } m
                 ? new MicrostructureDocument(m.Time, m.BookUpdateId, Text(m.Mid), Text(m.Spread), m.SpreadBps, Text(m.BidDepth), Text(m.AskDepth), m.Imbalance,
-                    Flow(m.LastSecond), Flow(m.LastMinute))
+                    Flow(m.LastSecond), Flow(m.LastMinute), m.BidTouchVerified, m.AskTouchVerified)
                 : null,
             new PivotSetDocument(input.Pivots.Timeframe.Name, input.Pivots.Progress,
                 input.Pivots.Levels.Select((points, i) => new PivotLevelDocument(i + 1, i < input.Pivots.Trends.Count ? input.Pivots.Trends[i] : Pivots.Trend.Sideways,

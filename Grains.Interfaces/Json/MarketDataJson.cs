@@ -42,7 +42,12 @@ public static partial class MarketDataJson
         string[]? BestBid,
         string[]? BestAsk,
         DateTime? UpdatedAt,
-        DateTime? ReceivedAt);
+        DateTime? ReceivedAt,
+        string? VerifiedBidFloor,
+        string? VerifiedAskCeiling,
+        int BidsBeyondVerified,
+        int AsksBeyondVerified,
+        DateTime? VerifiedAt);
 
     public static BookDocument ToDocument(OrderBookView view) => new(
         view.Exchange,
@@ -55,7 +60,21 @@ public static partial class MarketDataJson
         view.BestBid is { } bid ? Pair(bid) : null,
         view.BestAsk is { } ask ? Pair(ask) : null,
         view.UpdatedAt,
-        view.ReceivedAt);
+        view.ReceivedAt,
+        view.VerifiedBidFloor is { } floor ? FixedPoint.ToText(FixedPoint.FromDecimal(floor)) : null,
+        view.VerifiedAskCeiling is { } ceiling ? FixedPoint.ToText(FixedPoint.FromDecimal(ceiling)) : null,
+        view.BidsBeyondVerified,
+        view.AsksBeyondVerified,
+        view.VerifiedAt);
+
+    /// <summary>A book's verified range (<see cref="BookCoverage"/>) with prices as decimal strings.</summary>
+    public sealed record CoverageDocument(
+        string? VerifiedBidFloor, string? VerifiedAskCeiling, int BidLevelsBeyond, int AskLevelsBeyond, bool BidTouchVerified, bool AskTouchVerified,
+        DateTime? VerifiedAt);
+
+    public static CoverageDocument ToDocument(BookCoverage c) => new(
+        c.VerifiedBidFloor is { } floor ? Text(floor) : null, c.VerifiedAskCeiling is { } ceiling ? Text(ceiling) : null,
+        c.BidLevelsBeyond, c.AskLevelsBeyond, c.BidTouchVerified, c.AskTouchVerified, c.VerifiedAt);
 
     /// <summary>One candle: times in Unix ms (as Binance sends them), prices and volumes as decimal strings.</summary>
     public sealed record CandleDocument(
@@ -113,19 +132,21 @@ public static partial class MarketDataJson
     public sealed record CobDocument(
         string Exchange, string Symbol, long Time, bool Gap, string? GapReason, long BookUpdateId, string Mid, string BucketSize,
         string RangeLow, string RangeHigh, double Imbalance, ImbalanceAverages Averages, string BidVwap, string AskVwap, string Spread,
-        string BidDepth, string AskDepth, TradeFlowDocument Flow, IReadOnlyList<BucketDocument> Buckets);
+        string BidDepth, string AskDepth, TradeFlowDocument Flow, IReadOnlyList<BucketDocument> Buckets,
+        int UnverifiedBidBuckets, int UnverifiedAskBuckets, bool BidTouchVerified, bool AskTouchVerified);
 
     public static CobDocument ToDocument(string exchange, string symbol, CobSecond c) => new(
         exchange, symbol, c.Time, c.IsGap, c.GapReason, c.BookUpdateId, Text(c.Mid), Text(c.BucketSize), Text(c.RangeLow), Text(c.RangeHigh),
         c.Imbalance, c.Averages, Text(c.BidVwap), Text(c.AskVwap), Text(c.Spread), Text(c.BidDepth), Text(c.AskDepth),
         new TradeFlowDocument(Text(c.Flow.BuyVolume), Text(c.Flow.SellVolume), c.Flow.TradeCount, c.Flow.TradeCount > 0 ? Text(c.Flow.Vwap) : null, Text(c.Flow.QuoteVolume)),
         c.Buckets.Select((b, i) => new BucketDocument(Text(b.PriceFrom), Text(b.BidVolume), Text(b.AskVolume), Text(b.Total), b.Imbalance,
-            i < c.BucketAverages.Length ? c.BucketAverages[i] : default)).ToArray());
+            i < c.BucketAverages.Length ? c.BucketAverages[i] : default)).ToArray(),
+        c.UnverifiedBidBuckets, c.UnverifiedAskBuckets, c.BidTouchVerified, c.AskTouchVerified);
 
     /// <summary>The body of <c>GET /api/v1/heatmap/{symbol}</c>: <c>values[t][b]</c> for time <c>t</c> and bucket <c>b</c>, null where unknown.</summary>
     public sealed record HeatmapDocument(
         string Exchange, string Symbol, HeatmapMetric Metric, IReadOnlyList<long> Times, IReadOnlyList<string> Prices, string BucketSize,
-        double Min, double Max, double?[][] Values);
+        double Min, double Max, double?[][] Values, IReadOnlyList<string?> VerifiedFrom, IReadOnlyList<string?> VerifiedTo);
 
     public static HeatmapDocument ToDocument(string exchange, string symbol, Heatmap map)
     {
@@ -142,8 +163,11 @@ public static partial class MarketDataJson
             rows[t] = row;
         }
         return new HeatmapDocument(exchange, symbol, map.Metric, map.Times, map.PriceBuckets.Select(Text).ToArray(), Text(map.BucketSize),
-            map.Min, map.Max, rows);
+            map.Min, map.Max, rows, map.VerifiedFrom.Select(VerifiedEdge).ToArray(), map.VerifiedTo.Select(VerifiedEdge).ToArray());
     }
+
+    /// <summary>A row's verified edge as a decimal string; null for a gap row (stored as 0).</summary>
+    private static string? VerifiedEdge(long price) => price == 0 ? null : Text(price);
 
     /// <summary>The body of <c>GET /api/v1/price/{symbol}</c>.</summary>
     public sealed record PriceDocument(string Exchange, string Symbol, string Price, string? Source, IReadOnlyList<string> Skipped);

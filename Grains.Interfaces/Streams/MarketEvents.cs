@@ -42,6 +42,13 @@ public sealed record DepthSnapshot : MarketEvent
     /// state stands on its own: no diffs follow it, so it replaces the book instead of waiting to be bridged.
     /// </summary>
     [Id(4)] public long StateTime { get; init; }
+    /// <summary>
+    /// A stored state only: the verified range the live book reported when it was stored (fixed point; 0 when unknown,
+    /// <see cref="long.MinValue"/> or <see cref="long.MaxValue"/> when the whole side was verified). Unknown: only the
+    /// stored levels' own range is vouched for.
+    /// </summary>
+    [Id(5)] public long VerifiedBidFloor { get; init; }
+    [Id(6)] public long VerifiedAskCeiling { get; init; }
 
     public bool IsStoredState => StateTime > 0;
 }

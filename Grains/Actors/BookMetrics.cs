@@ -34,6 +34,17 @@ public static class BookMetrics
     public static readonly Counter<long> Resyncs = Meter.CreateCounter<long>(
         "marketdata.book.resyncs", "{resync}", "Times a book was discarded and rebuilt from a snapshot (gap, crossed book, bad level)");
 
+    /// <summary>
+    /// Coverage refreshes of books by outcome (tag <c>outcome</c>: <c>requested</c>, <c>applied</c>, <c>discarded</c>,
+    /// <c>failed</c>), and levels they changed (<c>filled</c> beyond the verified range, <c>corrected</c> inside it, which
+    /// should stay 0). Tags also <c>exchange</c>, <c>symbol</c>.
+    /// </summary>
+    public static readonly Counter<long> Refreshes = Meter.CreateCounter<long>(
+        "marketdata.book.coverage_refreshes", "{refresh}", "Coverage refreshes of books (a fresh snapshot merged while synced), by outcome");
+
+    public static readonly Counter<long> RefreshLevels = Meter.CreateCounter<long>(
+        "marketdata.book.coverage_refresh_levels", "{level}", "Levels coverage refreshes changed: filled beyond the verified range, corrected inside it");
+
     private static readonly ConcurrentDictionary<BookStatusRegistry, byte> Registries = new();
     private static readonly BookStatus[] Statuses = Enum.GetValues<BookStatus>();
     private static readonly KeyValuePair<string, object?>[] StatusTags = Statuses.Select(s => new KeyValuePair<string, object?>("status", TagOf(s))).ToArray();

@@ -223,7 +223,7 @@ internal sealed class BookSeconds
         }
         else
         {
-            aggregate = _aggregator.Aggregate(second, _sync.Book, config, default, _sync.Book.LastUpdateId);
+            aggregate = _aggregator.Aggregate(second, _sync.Book, config, default, _sync.Book.LastUpdateId, _sync.Verified);
         }
         _pending.Enqueue(aggregate);
     }

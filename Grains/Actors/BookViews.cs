@@ -12,10 +12,11 @@ internal static class BookViews
     public static OrderBookView Create(Instrument instrument, OrderBookSynchronizer sync, int depth)
     {
         var book = sync.Book;
+        var range = sync.Verified;
         // Syncing/resyncing books hold no trustworthy levels; stale ones keep theirs, labelled stale.
         var serveLevels = sync.Status is BookStatus.Synced or BookStatus.Stale;
-        var bids = serveLevels ? Copy(book, depth, bids: true, sync.KnownBidFloor) : [];
-        var asks = serveLevels ? Copy(book, depth, bids: false, sync.KnownAskCeiling) : [];
+        var (bids, bidsBeyond) = serveLevels ? Copy(book, depth, bids: true, range) : ([], 0);
+        var (asks, asksBeyond) = serveLevels ? Copy(book, depth, bids: false, range) : ([], 0);
         return new OrderBookView
         {
             Exchange = instrument.Exchange,
@@ -29,25 +30,29 @@ internal static class BookViews
             BestAsk = asks.Length > 0 ? asks[0] : null,
             UpdatedAt = EventTime(sync.LastEventTime),
             ReceivedAt = sync.LastReceivedAt,
+            VerifiedBidFloor = serveLevels && range.BidBounded ? FixedPoint.ToDecimal(range.BidFloor) : null,
+            VerifiedAskCeiling = serveLevels && range.AskBounded ? FixedPoint.ToDecimal(range.AskCeiling) : null,
+            BidsBeyondVerified = bidsBeyond,
+            AsksBeyondVerified = asksBeyond,
+            VerifiedAt = serveLevels ? sync.VerifiedAt : null,
         };
     }
 
     public static DateTime? EventTime(long unixMs)
         => unixMs > 0 ? DateTime.UnixEpoch.AddMilliseconds(unixMs) : null;
 
-    /// <summary>Best levels first, stopping at the snapshot's bound: deeper levels may have holes.</summary>
-    private static BookLevel[] Copy(OrderBook book, int depth, bool bids, long bound)
+    /// <summary>The best <paramref name="depth"/> levels of a side, all of them, and how many of those lie beyond the verified range.</summary>
+    private static (BookLevel[] Levels, int Beyond) Copy(OrderBook book, int depth, bool bids, VerifiedRange range)
     {
         var count = Math.Min(depth, bids ? book.BidCount : book.AskCount);
         var buffer = ArrayPool<PriceLevel>.Shared.Rent(Math.Max(count, 1));
         try
         {
             var written = bids ? book.CopyBids(buffer.AsSpan(0, count)) : book.CopyAsks(buffer.AsSpan(0, count));
-            while (written > 0 && (bids ? buffer[written - 1].Price < bound : buffer[written - 1].Price > bound)) written--;
             var levels = new BookLevel[written];
             for (var i = 0; i < written; i++)
                 levels[i] = new BookLevel(FixedPoint.ToDecimal(buffer[i].Price), FixedPoint.ToDecimal(buffer[i].Quantity));
-            return levels;
+            return (levels, range.CountBeyond(buffer.AsSpan(0, written), bids));
         }
         finally
         {

@@ -140,6 +140,12 @@ public abstract class FeedGrainBase : Grain, IFeedGrain, IRemindable
         return Task.CompletedTask;
     }
 
+    public Task RequestCoverageRefreshAsync(string symbol, string reason)
+    {
+        _feed?.RequestCoverageRefresh(symbol, reason);
+        return Task.CompletedTask;
+    }
+
     public Task ReceiveReminder(string reminderName, TickStatus status) => EnsureStartedAsync();
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -240,6 +240,8 @@ public sealed class MarketDataGrain : Grain, IMarketDataGrain
             Imbalance = a.Imbalance,
             LastSecond = a.Flow,
             LastMinute = book.RecentFlow,
+            BidTouchVerified = a.BidTouchVerified,
+            AskTouchVerified = a.AskTouchVerified,
         };
     }
 

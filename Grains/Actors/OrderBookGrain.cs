@@ -38,6 +38,9 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private DateTime _lastHeard;
     private DateTime? _snapshotRequestedAt;
     private string? _snapshotRequestReason;
+    private Domain.Books.CoverageRefreshRule _refreshRule = null!;
+    private TimeSpan _refreshPeriod;
+    private DateTime? _refreshRequestedAt;
 
     private readonly IMarketDataArchive? _archive;
     private readonly BookArchiveOptions _archiveOptions;
@@ -65,6 +68,8 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     {
         _instrument = Instrument.Parse(this.GetPrimaryKeyString());
         _sync = new OrderBookSynchronizer(_options.MaxBufferedDiffs);
+        _refreshRule = _options.RefreshRule();
+        _refreshPeriod = SpreadPeriod();
         _seconds = new BookSeconds(_instrument.Symbol, _sync, _cobOptions, _time);
         if (_archive is { } archive) _seconds.Committed = second => archive.TryAddCob(_instrument, second);
         _lastHeard = Now;
@@ -165,9 +170,35 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         ReportStatus();
     }
 
+    private static readonly KeyValuePair<string, object?> OutcomeRequested = new("outcome", "requested"), OutcomeApplied = new("outcome", "applied"),
+        OutcomeDiscarded = new("outcome", "discarded"), OutcomeFailed = new("outcome", "failed"), LevelsFilled = new("kind", "filled"), LevelsCorrected = new("kind", "corrected");
+    private long _refreshApplied, _refreshDiscarded, _refreshFailed, _refreshFills, _refreshCorrections;
+
+    /// <summary>Refresh outcomes since the last report, as metrics (a few comparisons when nothing changed).</summary>
+    private void ReportRefreshes()
+    {
+        var c = _sync.Counters;
+        Report(c.RefreshesApplied, ref _refreshApplied, BookMetrics.Refreshes, OutcomeApplied);
+        Report(c.RefreshesDiscarded, ref _refreshDiscarded, BookMetrics.Refreshes, OutcomeDiscarded);
+        Report(c.RefreshesFailed, ref _refreshFailed, BookMetrics.Refreshes, OutcomeFailed);
+        Report(c.RefreshFills, ref _refreshFills, BookMetrics.RefreshLevels, LevelsFilled);
+        if (c.RefreshCorrections != _refreshCorrections)
+            _logger.LogWarning("{Instrument}: a coverage refresh corrected {Levels} level(s) inside the verified range: {LastRefresh}", _instrument,
+                c.RefreshCorrections - _refreshCorrections, _sync.LastRefresh);
+        Report(c.RefreshCorrections, ref _refreshCorrections, BookMetrics.RefreshLevels, LevelsCorrected);
+
+        void Report(long now, ref long reported, System.Diagnostics.Metrics.Counter<long> counter, KeyValuePair<string, object?> tag)
+        {
+            if (now == reported) return;
+            counter.Add(now - reported, _exchangeTag, _symbolTag, tag);
+            reported = now;
+        }
+    }
+
     /// <summary>Tells the silo's registry when the status changed (cheap to call after every batch and check).</summary>
     private void ReportStatus()
     {
+        ReportRefreshes();
         if (_statuses is null) return;
         var status = _sync.Status;
         if (_reportedStatus == status) return;
@@ -257,7 +288,46 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var waiting = _sync.Status is BookStatus.Syncing or BookStatus.Resyncing;
         if (waiting && _snapshotRequestedAt is { } asked && now - asked > _options.SnapshotRetryAfter)
             await RequestSnapshotAsync($"{_snapshotRequestReason} (no snapshot after {_options.SnapshotRetryAfter.TotalSeconds:F0} s, asking again)");
+        await CheckCoverageAsync(now);
     }
+
+    /// <summary>
+    /// Coverage refresh of a live synced book: gives up one whose snapshot did not come in time, and asks the feed for a
+    /// fresh snapshot when the rule says so (the touch nears the verified bound, or the period passed). A replay cannot
+    /// fetch, so its books never ask.
+    /// </summary>
+    private async Task CheckCoverageAsync(DateTime now)
+    {
+        if (_sync.RefreshOutstanding && _refreshRequestedAt is { } asked && now - asked > _options.RefreshTimeout)
+        {
+            _sync.AbandonRefresh($"no snapshot merged within {_options.RefreshTimeout.TotalSeconds:F0} s");
+            _refreshRequestedAt = null;
+        }
+        if (_feed is not { Kind: FeedKind.BinanceSpot } feed) return;
+        string? reason;
+        try { reason = _refreshRule.Reason(_sync, now, _refreshRequestedAt, _refreshPeriod); }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Coverage check of {Instrument} failed", _instrument);
+            return;
+        }
+        if (reason is null || !_sync.BeginRefresh(reason)) return;
+        _refreshRequestedAt = now;
+        _refreshPeriod = SpreadPeriod();
+        BookMetrics.Refreshes.Add(1, _exchangeTag, _symbolTag, OutcomeRequested);
+        try
+        {
+            await FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId).RequestCoverageRefreshAsync(_instrument.Symbol, reason);
+        }
+        catch (Exception ex)
+        {
+            _sync.AbandonRefresh("the feed could not be asked: " + ex.Message);
+            _logger.LogWarning(ex, "Coverage refresh request for {Instrument} to feed {Feed} failed", _instrument, feed.FeedId);
+        }
+    }
+
+    /// <summary>This book's refresh period: 75-100 % of the configured one, so books activated together spread out.</summary>
+    private TimeSpan SpreadPeriod() => _options.RefreshPeriod * (0.75 + 0.25 * Random.Shared.NextDouble());
 
     /// <summary>
     /// Every <see cref="BookArchiveOptions.BookSnapshotInterval"/> of exchange time, a synced book's top levels go to the
@@ -274,12 +344,8 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var asks = new PriceLevel[Math.Min(depth, _sync.Book.AskCount)];
         _sync.Book.CopyBids(bids);
         _sync.Book.CopyAsks(asks);
-        // Only the levels the book vouches for (within its last snapshot's range): a replay trusts what is stored.
-        var bidCount = 0;
-        while (bidCount < bids.Length && bids[bidCount].Price >= _sync.KnownBidFloor) bidCount++;
-        var askCount = 0;
-        while (askCount < asks.Length && asks[askCount].Price <= _sync.KnownAskCeiling) askCount++;
-        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids[..bidCount], asks[..askCount]);
+        // Every level, as the views serve them, with the verified range stored beside them.
+        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids, asks, _sync.Verified);
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -323,6 +389,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             RecentFlow = flow,
             RecentFlowSeconds = flowSeconds,
             Heatmap = heatmap,
+            Coverage = _sync.Status is BookStatus.Synced or BookStatus.Stale ? _sync.Coverage() : null,
         };
         if (asOf is not null)
         {
@@ -330,7 +397,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             // never as it is now: the live status and update times may be later than T.
             if (aggregate is null)
             {
-                view = view with { Status = BookStatus.Syncing, StatusReason = "no second had been aggregated by then", LastUpdateId = 0, UpdatedAt = null, ReceivedAt = null };
+                view = view with { Status = BookStatus.Syncing, StatusReason = "no second had been aggregated by then", LastUpdateId = 0, UpdatedAt = null, ReceivedAt = null, Coverage = null };
             }
             else
             {
@@ -342,6 +409,8 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
                     LastUpdateId = aggregate.BookUpdateId,
                     UpdatedAt = end,
                     ReceivedAt = end,
+                    // As of then: only what the aggregated second recorded about its touches.
+                    Coverage = aggregate.IsGap ? null : new BookCoverage { BidTouchVerified = aggregate.BidTouchVerified, AskTouchVerified = aggregate.AskTouchVerified },
                 };
             }
         }
@@ -378,6 +447,14 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             BufferedDiffs = _sync.BufferedDiffs,
             BufferOverflows = c.BufferOverflows,
             LateTrades = _seconds.LateTrades,
+            RefreshRequests = c.RefreshRequests,
+            RefreshesApplied = c.RefreshesApplied,
+            RefreshesDiscarded = c.RefreshesDiscarded,
+            RefreshesFailed = c.RefreshesFailed,
+            RefreshCorrections = c.RefreshCorrections,
+            RefreshFills = c.RefreshFills,
+            LastRefresh = _sync.LastRefresh,
+            Coverage = _sync.Status is BookStatus.Synced or BookStatus.Stale ? _sync.Coverage() : null,
         });
     }
 }

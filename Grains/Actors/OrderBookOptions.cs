@@ -16,4 +16,34 @@ public sealed class OrderBookOptions
 
     /// <summary>Diffs buffered while waiting for a snapshot (at 10 a second, 400 s worth).</summary>
     public int MaxBufferedDiffs { get; set; } = 4096;
+
+    /// <summary>
+    /// A live synced book asks for a coverage refresh when fewer verified levels than this remain between a touch and
+    /// the verified bound (0 turns this test off). docs/order-book-coverage.md.
+    /// </summary>
+    public int RefreshWithinLevels { get; set; } = 200;
+
+    /// <summary>... or when a touch is closer to the verified bound than this share of its price (0.001 = 0.1 %; 0 turns it off).</summary>
+    public double RefreshWithinShare { get; set; } = 0.001;
+
+    /// <summary>
+    /// ... and after this long without a snapshot, to catch deep levels no diff touched (each book picks its own period
+    /// between 75 % and 100 % of this, so books spread out). Zero turns the periodic refresh off.
+    /// </summary>
+    public TimeSpan RefreshPeriod { get; set; } = TimeSpan.FromMinutes(45);
+
+    /// <summary>At most one refresh per book in this time.</summary>
+    public TimeSpan RefreshMinInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A refresh whose snapshot has not been merged after this long is given up (counted failed); the book stays synced.</summary>
+    public TimeSpan RefreshTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The refresh trigger as the pure domain rule takes it.</summary>
+    public Domain.Books.CoverageRefreshRule RefreshRule() => new()
+    {
+        WithinLevels = RefreshWithinLevels,
+        WithinShare = RefreshWithinShare,
+        Period = RefreshPeriod,
+        MinInterval = RefreshMinInterval,
+    };
 }

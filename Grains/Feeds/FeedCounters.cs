@@ -7,6 +7,7 @@ namespace MarketData.Feeds;
 public sealed class FeedCounters
 {
     private long _duplicates, _messages, _bytes, _published, _reconnects, _resyncs, _snapshots, _rejected, _dropped, _unknown, _handovers, _rateLimitHits;
+    private long _silentReplacements;
     private long _rateWindowStartTicks, _rateWindowStartMessages;
     private double _messagesPerSecond;
     private readonly object _errorLock = new();
@@ -31,6 +32,7 @@ public sealed class FeedCounters
     public long UnknownEvents => Interlocked.Read(ref _unknown);
     public long Handovers => Interlocked.Read(ref _handovers);
     public long RateLimitHits => Interlocked.Read(ref _rateLimitHits);
+    public long SilentReplacements => Interlocked.Read(ref _silentReplacements);
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public void MessageReceived(int bytes)
@@ -54,6 +56,16 @@ public sealed class FeedCounters
     public void UnknownEvent() => Interlocked.Increment(ref _unknown);
     public void HandoverCompleted() => Interlocked.Increment(ref _handovers);
     public void RateLimited() => Interlocked.Increment(ref _rateLimitHits);
+    /// <summary>An open connection delivered no frame for its silence limit and is being replaced.</summary>
+    public void SilentReplacement() => Interlocked.Increment(ref _silentReplacements);
+
+    private long _refreshesRequested, _refreshesFetched, _refreshesFailed;
+    public long CoverageRefreshesRequested => Interlocked.Read(ref _refreshesRequested);
+    public long CoverageRefreshesFetched => Interlocked.Read(ref _refreshesFetched);
+    public long CoverageRefreshesFailed => Interlocked.Read(ref _refreshesFailed);
+    public void CoverageRefreshRequested() => Interlocked.Increment(ref _refreshesRequested);
+    public void CoverageRefreshFetched() => Interlocked.Increment(ref _refreshesFetched);
+    public void CoverageRefreshFailed() => Interlocked.Increment(ref _refreshesFailed);
 
     public void Error(string message)
     {
@@ -87,6 +99,10 @@ public sealed class FeedCounters
         LastErrorAt = LastErrorAt,
         Handovers = Handovers,
         RateLimitHits = RateLimitHits,
+        SilentReplacements = SilentReplacements,
+        CoverageRefreshesRequested = CoverageRefreshesRequested,
+        CoverageRefreshesFetched = CoverageRefreshesFetched,
+        CoverageRefreshesFailed = CoverageRefreshesFailed,
     };
 
     /// <summary>Messages a second over the last window of at least 10 s; recomputed when read.</summary>

@@ -57,6 +57,7 @@ public static class FeedMetrics
         Observe("marketdata.feed.unknown", "{message}", "Well-formed messages of an unknown kind or symbol", c => c.UnknownEvents);
         Observe("marketdata.feed.rate_limited", "{response}", "REST answers 429/418 from the exchange", c => c.RateLimitHits);
         Observe("marketdata.feed.handovers", "{handover}", "Planned connection replacements completed", c => c.Handovers);
+        Observe("marketdata.feed.silent_replacements", "{replacement}", "Open connections replaced because they delivered no frame for their silence limit", c => c.SilentReplacements);
         Meter.CreateObservableCounter("marketdata.feed.events_published", () => Sum(c => c.EventsPublished, sinksOnly: true), "{event}", "Events handed to the market streams");
         Meter.CreateObservableGauge("marketdata.feed.rest_weight_used", () => Gauge(g => g.RestWeightUsed), "{weight}", "REST weight used in the current minute");
         Meter.CreateObservableGauge("marketdata.feed.rest_weight_limit", () => Gauge(g => g.RestWeightLimit), "{weight}", "REST weight allowed per minute");

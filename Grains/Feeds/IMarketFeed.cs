@@ -14,6 +14,9 @@ public interface IMarketFeed : IAsyncDisposable
     /// <summary>A book lost sync: fetch (live) or look for (replay) a snapshot for <paramref name="symbol"/>. Never blocks.</summary>
     void RequestSnapshot(string symbol, string reason);
 
+    /// <summary>A synced book asks for a coverage refresh (see <see cref="IFeedGrain.RequestCoverageRefreshAsync"/>). Never blocks.</summary>
+    void RequestCoverageRefresh(string symbol, string reason);
+
     FeedStatus GetStatus();
 
     /// <summary>Closed candles from REST for [from, to] open times; an incomplete answer (never an exception) when REST cannot serve them.</summary>

@@ -80,6 +80,9 @@ public abstract class ReplayFeedBase : IMarketFeed
     /// <summary>A replay cannot fetch snapshots: the request is counted.</summary>
     public virtual void RequestSnapshot(string symbol, string reason) => Counters.ResyncRequested();
 
+    /// <summary>A replay cannot fetch a coverage refresh either (its books do not ask one): a request is counted and ignored.</summary>
+    public void RequestCoverageRefresh(string symbol, string reason) => Counters.CoverageRefreshRequested();
+
     /// <summary>A replay has no REST to ask: candles come only from the replayed trades.</summary>
     public Task<KlineFetch> FetchKlinesAsync(string symbol, Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken)
         => Task.FromResult(new KlineFetch

@@ -20,8 +20,11 @@ public interface IMarketDataArchive
 
     bool TryAddCob(Instrument instrument, CobSecond second);
 
-    /// <summary>The book as it stood at <paramref name="time"/> (exchange time, Unix ms), best levels first.</summary>
-    bool TryAddBookSnapshot(Instrument instrument, long time, long lastUpdateId, PriceLevel[] bids, PriceLevel[] asks);
+    /// <summary>
+    /// The book as it stood at <paramref name="time"/> (exchange time, Unix ms), best levels first, every level held up to
+    /// the stored depth, with the price range the book vouched for then (levels beyond it are exact but may have holes).
+    /// </summary>
+    bool TryAddBookSnapshot(Instrument instrument, long time, long lastUpdateId, PriceLevel[] bids, PriceLevel[] asks, Domain.Books.VerifiedRange verified);
 
     bool TryAddModelOutput(Instrument instrument, ModelOutput output);
 }

@@ -51,6 +51,9 @@ public sealed class FakeConnection
     public DateTimeOffset OpenedAt { get; }
     public FakeCloseKind Closed { get; internal set; }
     public int FramesSent { get; internal set; }
+    /// <summary>Open, but the server sends it nothing (its WebSocket layer still answers pings): see <see cref="FakeBinanceServer.Stall"/>.</summary>
+    public bool Stalled { get => Volatile.Read(ref _stalled); internal set => Volatile.Write(ref _stalled, value); }
+    private bool _stalled;
     internal WebSocket Socket { get; }
     internal SemaphoreSlim SendLock { get; } = new(1, 1);
     internal ITimer? CutOff { get; set; }
@@ -162,7 +165,8 @@ public sealed class FakeMarket
 /// <c>/api/v3/depth</c> with the weight header and Binance error bodies. Markets advance only when a test
 /// calls <see cref="EmitAsync"/> (or <see cref="StartPump"/>), so runs are deterministic for a seed.
 /// Faults: drop connections mid-stream, skip diffs (gap), REST 429/418 with Retry-After, malformed
-/// frames, serverShutdown, and a 24-hour cut-off measured on the injected <see cref="TimeProvider"/>.
+/// frames, serverShutdown, a stalled front end (<see cref="Stall"/>: open connections that receive nothing but still
+/// answer pings), and a 24-hour cut-off measured on the injected <see cref="TimeProvider"/>.
 /// REST also serves <c>/api/v3/klines</c> (deterministic <see cref="SyntheticCandles"/> for any symbol and interval),
 /// <c>/api/v3/ping</c> and <c>/api/v3/ticker/price</c>, with persistent <see cref="RestFault"/> modes (451, 403, 5xx,
 /// hang, dropped connection) and <see cref="RefuseConnectionsAsync"/> (stop listening; the port is kept for
@@ -187,6 +191,7 @@ public sealed class FakeBinanceServer : IAsyncDisposable
     private int _weightUsed;
     private int _nextConnectionId;
     private int _restRequests;
+    private volatile bool _stallNewConnections;
     private CancellationTokenSource? _pump;
     private Task? _pumpTask;
 
@@ -402,6 +407,38 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A stalled front end: the connections open now stop receiving anything (market data, replies, notices; what the
+    /// market does meanwhile is lost to them) while their sockets stay open and their WebSocket layer keeps answering
+    /// the client's pings, so keep-alive sees a healthy peer. Connections opened later are served normally, unless
+    /// <paramref name="newConnectionsToo"/>: then the exchange is silent for everyone until <see cref="EndStall"/>.
+    /// </summary>
+    public void Stall(bool newConnectionsToo = false)
+    {
+        _marketLock.Wait(); // between whole steps
+        try
+        {
+            _stallNewConnections = newConnectionsToo;
+            foreach (var c in Connections.Where(c => c.Closed == FakeCloseKind.Open)) c.Stalled = true;
+        }
+        finally { _marketLock.Release(); }
+    }
+
+    /// <summary>Ends <see cref="Stall"/>: every open connection receives the market again from the next step.</summary>
+    public void EndStall()
+    {
+        _marketLock.Wait();
+        try
+        {
+            _stallNewConnections = false;
+            foreach (var c in Connections) c.Stalled = false;
+        }
+        finally { _marketLock.Release(); }
+    }
+
+    /// <summary>Frames sent on every connection so far (a client that has received as many has nothing in flight).</summary>
+    public int FramesSent => Connections.Sum(c => c.FramesSent);
+
     /// <summary>Closes one connection from the server side with a close frame (as the 24 h cut-off does).</summary>
     public async Task CloseConnectionAsync(FakeConnection connection, string reason = "server closed")
     {
@@ -478,7 +515,7 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         await _marketLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            connection = new FakeConnection(Interlocked.Increment(ref _nextConnectionId), streams, socket, _time.GetUtcNow());
+            connection = new FakeConnection(Interlocked.Increment(ref _nextConnectionId), streams, socket, _time.GetUtcNow()) { Stalled = _stallNewConnections };
             lock (_connections) _connections.Add(connection);
         }
         finally { _marketLock.Release(); }
@@ -709,7 +746,7 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         await c.SendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (c.Closed != FakeCloseKind.Open || c.Socket.State != WebSocketState.Open) return;
+            if (c.Closed != FakeCloseKind.Open || c.Stalled || c.Socket.State != WebSocketState.Open) return;
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await c.Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
             c.FramesSent++;

@@ -67,6 +67,11 @@ public sealed class ReplayClusterTests : IAsyncLifetime
             Assert.Equal(Levels(sync, bids: true), view.Bids);
             Assert.Equal(Levels(sync, bids: false), view.Asks);
             Assert.True(view.Bids.Count > 100 && view.Asks.Count > 100, "most of the snapshot's depth is served");
+            // The verified range is the domain's, and the levels served beyond it are counted.
+            Assert.Equal(sync.Verified.BidBounded ? FixedPoint.ToDecimal(sync.Verified.BidFloor) : null, view.VerifiedBidFloor);
+            Assert.Equal(sync.Verified.AskBounded ? FixedPoint.ToDecimal(sync.Verified.AskCeiling) : null, view.VerifiedAskCeiling);
+            Assert.Equal(sync.Verified.CountBeyond(sync.Book, bids: true), view.BidsBeyondVerified);
+            Assert.Equal(sync.Verified.CountBeyond(sync.Book, bids: false), view.AsksBeyondVerified);
 
             var health = await client.GetBookHealthAsync(instrument);
             Assert.Equal(sync.Counters.DiffsApplied, health.DiffsApplied);
@@ -150,12 +155,12 @@ public sealed class ReplayClusterTests : IAsyncLifetime
         return books;
     }
 
-    /// <summary>The levels the book vouches for: those within the last snapshot's range.</summary>
+    /// <summary>Every level the book holds, best first (up to the largest depth served).</summary>
     private static BookLevel[] Levels(OrderBookSynchronizer sync, bool bids)
     {
         var book = sync.Book;
         var buffer = new PriceLevel[bids ? book.BidCount : book.AskCount];
         var n = bids ? book.CopyBids(buffer) : book.CopyAsks(buffer);
-        return buffer.Take(Math.Min(n, 5000)).Where(l => bids ? l.Price >= sync.KnownBidFloor : l.Price <= sync.KnownAskCeiling).Select(l => new BookLevel(FixedPoint.ToDecimal(l.Price), FixedPoint.ToDecimal(l.Quantity))).ToArray();
+        return buffer.Take(Math.Min(n, 5000)).Select(l => new BookLevel(FixedPoint.ToDecimal(l.Price), FixedPoint.ToDecimal(l.Quantity))).ToArray();
     }
 }

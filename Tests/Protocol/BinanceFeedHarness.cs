@@ -49,6 +49,10 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
             Symbols = [.. symbols],
             SnapshotStagger = TimeSpan.Zero,
             HeartbeatInterval = TimeSpan.FromHours(1),
+            // Off unless a test turns it on: most tests step the fake clock by hours with the market idle, which the
+            // silence watchdog would rightly call a silent connection (BinanceSilenceWatchdogTests turn it on).
+            SilenceTimeout = TimeSpan.Zero,
+            EventOnlySilenceTimeout = TimeSpan.Zero,
         };
         configure?.Invoke(options);
         harness.Options = options;
@@ -92,6 +96,13 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
     /// <summary>Waits until the server holds <paramref name="connections"/> open connections and the feed says it is connected.</summary>
     public Task WaitConnectedAsync(int connections = 1)
         => WaitUntilAsync(() => Server.OpenConnections == connections && Feed.GetStatus().State == MarketData.Feeds.FeedState.Connected, "connected");
+
+    /// <summary>
+    /// Waits until the feed has received every frame the server sent, so nothing is in flight: a frame still travelling
+    /// would be stamped with the fake time of its arrival, not of its sending.
+    /// </summary>
+    public Task WaitDeliveredAsync()
+        => WaitUntilAsync(() => Feed.GetStatus().MessagesReceived >= Server.FramesSent, "every frame sent received");
 
     /// <summary>Emits steps until every book is synced at the server's last update id, then compares every level.</summary>
     public async Task AssertBooksMatchServerAsync(TimeSpan? advance = null)
@@ -138,7 +149,7 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
         var s = Feed.GetStatus();
         var books = string.Join(", ", _books.Select(kv => { lock (kv.Value) return $"{kv.Key}={kv.Value.Status}@{kv.Value.Book.LastUpdateId}/{Server.Market(kv.Key).LastUpdateId} ({kv.Value.StatusReason})"; }));
         return $"state {s.State}, conns {s.Connections} (server open {Server.OpenConnections}, accepted {Server.ConnectionsAccepted}), msgs {s.MessagesReceived}, " +
-               $"snapshots {s.SnapshotsFetched}, resyncs {s.Resyncs}, rejected {s.Rejected}, dropped {s.Dropped}, reconnects {s.Reconnects}, handovers {s.Handovers}, " +
+               $"snapshots {s.SnapshotsFetched}, resyncs {s.Resyncs}, rejected {s.Rejected}, dropped {s.Dropped}, reconnects {s.Reconnects}, handovers {s.Handovers}, silent {s.SilentReplacements}, " +
                $"rest {Server.RestRequests}, last error {s.LastError}; books: {books}";
     }
 

@@ -33,6 +33,13 @@ public sealed class BookAggregator
     /// gives a gap with the reason, not an exception: the mid needs both sides.
     /// </summary>
     public CobSecond Aggregate(long secondStart, OrderBook book, BucketConfig config, in TradeFlow flow, long bookUpdateId)
+        => Aggregate(secondStart, book, config, flow, bookUpdateId, VerifiedRange.Everything);
+
+    /// <summary>
+    /// As above, for a book that vouches only for <paramref name="verified"/>: every level in the range is aggregated, and
+    /// the second says which buckets at either end reach beyond the verified range and whether each touch lies in it.
+    /// </summary>
+    public CobSecond Aggregate(long secondStart, OrderBook book, BucketConfig config, in TradeFlow flow, long bookUpdateId, VerifiedRange verified)
     {
         ArgumentNullException.ThrowIfNull(book);
         var hasBid = book.TryGetBestBid(out var bestBid);
@@ -81,7 +88,33 @@ public sealed class BookAggregator
             BidDepth = bids.Volume,
             AskDepth = asks.Volume,
             Flow = flow,
+            UnverifiedBidBuckets = UnverifiedBelow(verified, low, size, count),
+            UnverifiedAskBuckets = UnverifiedAbove(verified, low, size, count),
+            BidTouchVerified = verified.Covers(bids: true, bestBid.Price),
+            AskTouchVerified = verified.Covers(bids: false, bestAsk.Price),
         };
+    }
+
+    /// <summary>Buckets from the low end of the range holding prices below the verified bid floor.</summary>
+    internal static int UnverifiedBelow(VerifiedRange verified, long low, long size, int count)
+    {
+        if (!verified.BidBounded || verified.BidFloor <= low) return 0;
+        // Bucket k holds the floor; it reaches below the floor unless the floor is its first price.
+        var k = (verified.BidFloor - low) / size;
+        var n = k + (verified.BidFloor > low + k * size ? 1 : 0);
+        return (int)Math.Min(n, count);
+    }
+
+    /// <summary>Buckets from the high end of the range holding prices above the verified ask ceiling.</summary>
+    internal static int UnverifiedAbove(VerifiedRange verified, long low, long size, int count)
+    {
+        if (!verified.AskBounded) return 0;
+        if (verified.AskCeiling < low) return count;
+        // Bucket j holds the ceiling; it reaches above it unless the ceiling is its last price.
+        var j = (verified.AskCeiling - low) / size;
+        if (j >= count) return 0;
+        var firstBeyond = verified.AskCeiling < low + (j + 1) * size - 1 ? j : j + 1;
+        return (int)Math.Max(0, count - firstBeyond);
     }
 
     private readonly record struct SideTotals(long Volume, long Vwap);

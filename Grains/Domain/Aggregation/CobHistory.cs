@@ -59,6 +59,11 @@ public sealed class CobHistory
         public int BucketCount;
         public int AverageCount;
         public bool IsGap;
+        // Fit in the padding after IsGap: the verified part of the second costs no memory.
+        public bool BidTouchUnverified;
+        public bool AskTouchUnverified;
+        public ushort UnverifiedBidBuckets;
+        public ushort UnverifiedAskBuckets;
     }
 
     private readonly Slot[] _slots;
@@ -111,6 +116,10 @@ public sealed class CobHistory
             Flow = s.Flow,
             Averages = s.Averages.Unpack(),
             BucketAverages = s.AverageCount == 0 ? [] : Unpack(_bucketAverages.AsSpan(row, s.AverageCount)),
+            UnverifiedBidBuckets = s.UnverifiedBidBuckets,
+            UnverifiedAskBuckets = s.UnverifiedAskBuckets,
+            BidTouchVerified = !s.BidTouchUnverified,
+            AskTouchVerified = !s.AskTouchUnverified,
         };
     }
 
@@ -159,6 +168,10 @@ public sealed class CobHistory
             Averages = PackedAverages.Pack(second.Averages),
             BucketCount = second.Buckets.Length,
             AverageCount = second.BucketAverages.Length,
+            UnverifiedBidBuckets = (ushort)Math.Clamp(second.UnverifiedBidBuckets, 0, ushort.MaxValue),
+            UnverifiedAskBuckets = (ushort)Math.Clamp(second.UnverifiedAskBuckets, 0, ushort.MaxValue),
+            BidTouchUnverified = !second.BidTouchVerified,
+            AskTouchUnverified = !second.AskTouchVerified,
         };
         second.Buckets.CopyTo(_buckets.AsSpan(physical * _width));
         var averages = _bucketAverages.AsSpan(physical * _width, second.BucketAverages.Length);

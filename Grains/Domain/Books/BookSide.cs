@@ -69,6 +69,28 @@ internal sealed class BookSide
 
     public void Clear() => _count = _live = 0;
 
+    /// <summary>Live levels worse than <paramref name="price"/> (bids below it, asks above it), walked from the worst end.</summary>
+    public int CountWorseThan(long price)
+    {
+        if (price == (_negate ? long.MaxValue : long.MinValue)) return 0;
+        var bound = _negate ? -price : price;
+        var n = 0;
+        for (var i = 0; i < _count && _keys[i] < bound; i++)
+            if (_quantities[i] != 0) n++;
+        return n;
+    }
+
+    /// <summary>Live levels at or better than <paramref name="price"/>, counted from the best, stopping at <paramref name="cap"/>.</summary>
+    public int CountAtOrBetter(long price, int cap)
+    {
+        if (price == (_negate ? long.MaxValue : long.MinValue)) return Math.Min(_live, cap);
+        var bound = _negate ? -price : price;
+        var n = 0;
+        for (var i = _count - 1; i >= 0 && n < cap && _keys[i] >= bound; i--)
+            if (_quantities[i] != 0) n++;
+        return n;
+    }
+
     /// <summary>Sets a level's absolute quantity; 0 removes it (removing a missing level is a no-op).</summary>
     public void Set(long price, long quantity)
     {

@@ -34,6 +34,15 @@ public sealed class OrderBook
     public int CopyBids(Span<PriceLevel> destination) => _bids.CopyTo(destination);
     public int CopyAsks(Span<PriceLevel> destination) => _asks.CopyTo(destination);
 
+    /// <summary>Bids held below <paramref name="floor"/> (walks only those).</summary>
+    public int CountBidsBelow(long floor) => _bids.CountWorseThan(floor);
+    /// <summary>Asks held above <paramref name="ceiling"/> (walks only those).</summary>
+    public int CountAsksAbove(long ceiling) => _asks.CountWorseThan(ceiling);
+    /// <summary>Bids at or above <paramref name="floor"/>, counted from the best up to <paramref name="cap"/>.</summary>
+    public int CountBidsAtOrAbove(long floor, int cap) => _bids.CountAtOrBetter(floor, cap);
+    /// <summary>Asks at or below <paramref name="ceiling"/>, counted from the best up to <paramref name="cap"/>.</summary>
+    public int CountAsksAtOrBelow(long ceiling, int cap) => _asks.CountAtOrBetter(ceiling, cap);
+
     public void Clear()
     {
         _bids.Clear();
@@ -93,6 +102,75 @@ public sealed class OrderBook
         }
         LastUpdateId = lastUpdateId;
         return true;
+    }
+
+    /// <summary>
+    /// Makes the part of the book inside <paramref name="range"/> equal to a snapshot's levels, except at the prices in
+    /// <paramref name="keepBids"/> and <paramref name="keepAsks"/> (changed by diffs newer than the snapshot: the book holds
+    /// their newer quantities). Levels outside the range are left alone. Invalid or duplicate levels change nothing and
+    /// return false with a reason. <paramref name="corrected"/> counts the levels changed, added or removed at prices
+    /// <paramref name="previouslyVerified"/> covered (the book should have been right there), <paramref name="filled"/>
+    /// those beyond it (holes filled). The update id is not changed: the caller merges at the book's own state.
+    /// </summary>
+    public bool TryMergeWithin(VerifiedRange range, ReadOnlySpan<PriceLevel> bids, ReadOnlySpan<PriceLevel> asks,
+        IReadOnlySet<long> keepBids, IReadOnlySet<long> keepAsks, VerifiedRange previouslyVerified,
+        out int corrected, out int filled, out string? error)
+    {
+        corrected = filled = 0;
+        error = Validate(bids, asks);
+        if (error is not null) return false;
+        var bidLevels = ToMap(bids, "bids", ref error);
+        var askLevels = ToMap(asks, "asks", ref error);
+        if (error is not null) return false;
+        MergeSide(_bids, bids: true, range, bidLevels!, keepBids, previouslyVerified, ref corrected, ref filled);
+        MergeSide(_asks, bids: false, range, askLevels!, keepAsks, previouslyVerified, ref corrected, ref filled);
+        return true;
+    }
+
+    private static Dictionary<long, long>? ToMap(ReadOnlySpan<PriceLevel> levels, string side, ref string? error)
+    {
+        var map = new Dictionary<long, long>(levels.Length);
+        foreach (var level in levels)
+        {
+            if (level.Quantity == 0) continue;
+            if (!map.TryAdd(level.Price, level.Quantity))
+            {
+                error ??= $"{side}: duplicate price {FixedPoint.ToText(level.Price)} in snapshot";
+                return null;
+            }
+        }
+        return map;
+    }
+
+    private static void MergeSide(BookSide side, bool bids, VerifiedRange range, Dictionary<long, long> snapshot,
+        IReadOnlySet<long> keep, VerifiedRange previouslyVerified, ref int corrected, ref int filled)
+    {
+        var held = new PriceLevel[side.Count];
+        var n = side.CopyTo(held);
+        var heldInRange = new HashSet<long>();
+        for (var i = 0; i < n; i++)
+        {
+            var level = held[i];
+            if (!range.Covers(bids, level.Price)) break; // best first: every later level is beyond too
+            heldInRange.Add(level.Price);
+            if (keep.Contains(level.Price)) continue;
+            var quantity = snapshot.GetValueOrDefault(level.Price);
+            if (quantity == level.Quantity) continue;
+            side.Set(level.Price, quantity);
+            Count(previouslyVerified.Covers(bids, level.Price), ref corrected, ref filled);
+        }
+        foreach (var (price, quantity) in snapshot)
+        {
+            if (heldInRange.Contains(price) || keep.Contains(price) || !range.Covers(bids, price)) continue;
+            side.Set(price, quantity);
+            Count(previouslyVerified.Covers(bids, price), ref corrected, ref filled);
+        }
+    }
+
+    private static void Count(bool verified, ref int corrected, ref int filled)
+    {
+        if (verified) corrected++;
+        else filled++;
     }
 
     private static int FirstBad(ReadOnlySpan<PriceLevel> levels)

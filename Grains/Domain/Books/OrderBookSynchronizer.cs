@@ -9,7 +9,10 @@ namespace MarketData.Domain.Books;
 /// (buffer diffs, bridge them with a REST snapshot, then require contiguous update ids). It never throws
 /// for data problems: a gap, crossed book or bad level discards the book, sets
 /// <see cref="BookStatus.Resyncing"/> with a readable reason and asks for a snapshot through the returned
-/// <see cref="SyncAction"/> (once: no repeat while a request is outstanding). Not thread-safe.
+/// <see cref="SyncAction"/> (once: no repeat while a request is outstanding). It also tracks the price range the book
+/// vouches for (<see cref="Verified"/>) and merges coverage refreshes: a snapshot fetched while synced is bridged with
+/// the diffs applied since <see cref="BeginRefresh"/> and swapped in at once, or discarded and counted, and the book
+/// never leaves <see cref="BookStatus.Synced"/> for it. Not thread-safe.
 /// </summary>
 public sealed class OrderBookSynchronizer
 {
@@ -17,6 +20,19 @@ public sealed class OrderBookSynchronizer
     private readonly int _maxBufferedDiffs;
     private DepthSnapshot? _pendingSnapshot;
     private bool _snapshotOutstanding;
+    private Refresh? _refresh;
+
+    /// <summary>
+    /// A coverage refresh under way: the book's update id when it began (the diffs applied since are recorded, so a
+    /// snapshot at or after that id can be bridged), and the snapshot once it arrived.
+    /// </summary>
+    private sealed class Refresh(long startId, string reason)
+    {
+        public long StartId { get; } = startId;
+        public string Reason { get; } = reason;
+        public List<DepthDiff> Diffs { get; } = [];
+        public DepthSnapshot? Snapshot { get; set; }
+    }
 
     public OrderBookSynchronizer(int maxBufferedDiffs = 4096)
     {
@@ -40,14 +56,22 @@ public sealed class OrderBookSynchronizer
     public DateTime? SyncedSince { get; private set; }
 
     /// <summary>
-    /// Lowest bid price the book can vouch for: the worst bid of the last snapshot. Below it, levels that
-    /// existed but never changed since are unknown (a snapshot holds at most its limit per side), so a view
-    /// must not serve them as part of a synced book. <see cref="long.MinValue"/> when the snapshot side was empty.
+    /// The price range the book vouches for (<see cref="VerifiedRange"/>): set by the snapshot that synced it, widened by
+    /// each coverage refresh while it stays synced. Views serve every level and mark those beyond it.
     /// </summary>
-    public long KnownBidFloor { get; private set; } = long.MinValue;
+    public VerifiedRange Verified { get; private set; } = VerifiedRange.Everything;
 
-    /// <summary>Highest ask price the book can vouch for (worst ask of the last snapshot); see <see cref="KnownBidFloor"/>.</summary>
-    public long KnownAskCeiling { get; private set; } = long.MaxValue;
+    /// <summary>Local receive time of the snapshot or refresh that last set <see cref="Verified"/>.</summary>
+    public DateTime? VerifiedAt { get; private set; }
+
+    /// <summary>True while a coverage refresh is under way (asked for, or its snapshot waiting for the book to reach it).</summary>
+    public bool RefreshOutstanding => _refresh is not null;
+
+    /// <summary>What the last coverage refresh did, in words; null before the first.</summary>
+    public string? LastRefresh { get; private set; }
+
+    /// <summary>The served book's verified range as views report it.</summary>
+    public BookCoverage Coverage() => Verified.Describe(Book, VerifiedAt);
 
     public SyncAction OnDiff(DepthDiff diff)
     {
@@ -67,12 +91,9 @@ public sealed class OrderBookSynchronizer
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         if (snapshot.IsStoredState) return OnStoredState(snapshot);
-        if (Status is BookStatus.Synced or BookStatus.Stale)
-        {
-            // The book is already bridged; a late or duplicate snapshot must not rewind it.
-            Counters.SnapshotsRejected++;
-            return SyncAction.None;
-        }
+        // The book is already bridged: a snapshot now is a coverage refresh, merged without rewinding the book, or
+        // refused (a late or duplicate one that cannot be bridged).
+        if (Status is BookStatus.Synced or BookStatus.Stale) return OnRefreshSnapshot(snapshot);
 
         _snapshotOutstanding = false;
         if (_buffer.Count == 0)
@@ -99,6 +120,7 @@ public sealed class OrderBookSynchronizer
         _buffer.Clear();
         _pendingSnapshot = null;
         _snapshotOutstanding = false;
+        _refresh = null;
         LastReceivedAt = state.ReceivedAt;
         if (!Book.TryLoadSnapshot(state.LastUpdateId, state.Bids, state.Asks, out var error) || Book.IsCrossed)
         {
@@ -111,9 +133,8 @@ public sealed class OrderBookSynchronizer
             SyncedSince = null;
             return SyncAction.None; // storage has no snapshot to fetch: the next stored state may repair it
         }
-        // A stored state holds only the levels that were kept: it vouches for nothing beyond them.
-        KnownBidFloor = state.Bids.Length > 0 ? state.Bids.Min(l => l.Price) : long.MinValue;
-        KnownAskCeiling = state.Asks.Length > 0 ? state.Asks.Max(l => l.Price) : long.MaxValue;
+        Verified = VerifiedRange.OfStoredState(state);
+        VerifiedAt = state.ReceivedAt;
         LastEventTime = state.StateTime;
         Counters.SnapshotsApplied++;
         if (Status != BookStatus.Synced) SyncedSince = state.ReceivedAt;
@@ -157,6 +178,8 @@ public sealed class OrderBookSynchronizer
         }
 
         var outcome = Apply(first, final, eventTime, bids, asks, receivedAt, out var why);
+        if (outcome == Outcome.Applied && _refresh is not null)
+            return OnRefreshDiff(original ?? Materialize(first, final, eventTime, bids, asks, receivedAt));
         if (outcome == Outcome.Gap)
         {
             var action = StartResync(why!);
@@ -211,16 +234,6 @@ public sealed class OrderBookSynchronizer
     }
 
     /// <summary>Steps 3-6: use <paramref name="snapshot"/> to bridge the buffered diffs, then drain them.</summary>
-    /// <summary>
-    /// Whether a snapshot side may have stopped short of the real book: it holds as many levels as were asked
-    /// for. When the limit is unknown (someone else's recording), any side of 100 levels or more (Binance's
-    /// default limit) is assumed cut off.
-    /// </summary>
-    private static bool MayBeCutOff(DepthSnapshot snapshot, int levels)
-        => levels > 0 && levels >= (snapshot.Limit > 0 ? snapshot.Limit : DefaultSnapshotLimit);
-
-    private const int DefaultSnapshotLimit = 100;
-
     private SyncAction TryBridge(DepthSnapshot snapshot)
     {
         _pendingSnapshot = null;
@@ -259,8 +272,8 @@ public sealed class OrderBookSynchronizer
             StatusReason = reason;
             return RequestSnapshot(reason);
         }
-        KnownBidFloor = MayBeCutOff(snapshot, snapshot.Bids.Length) ? snapshot.Bids.Min(l => l.Price) : long.MinValue;
-        KnownAskCeiling = MayBeCutOff(snapshot, snapshot.Asks.Length) ? snapshot.Asks.Max(l => l.Price) : long.MaxValue;
+        Verified = VerifiedRange.OfSnapshot(snapshot);
+        VerifiedAt = snapshot.ReceivedAt;
         if (Book.IsCrossed)
         {
             Counters.CrossedBooks++;
@@ -297,7 +310,132 @@ public sealed class OrderBookSynchronizer
         StatusReason = reason;
         SyncedSince = null;
         _pendingSnapshot = null;
+        if (_refresh is not null) DiscardRefresh("superseded by a resync: " + reason);
         return RequestSnapshot(reason);
+    }
+
+    // ------------------------------------------------------------------ coverage refresh
+
+    /// <summary>
+    /// Starts a coverage refresh of a synced book: from now on the applied diffs are recorded, so that a snapshot taken
+    /// at or after this point can be bridged with them and merged without leaving <see cref="BookStatus.Synced"/>.
+    /// Returns false (nothing to fetch) when the book is not synced, a refresh is already under way, or a resync
+    /// snapshot is outstanding (a resync always comes first).
+    /// </summary>
+    public bool BeginRefresh(string reason)
+    {
+        if (Status != BookStatus.Synced || _refresh is not null || _snapshotOutstanding) return false;
+        _refresh = new Refresh(Book.LastUpdateId, reason);
+        Counters.RefreshRequests++;
+        return true;
+    }
+
+    /// <summary>The refresh's snapshot will not come (fetch failed or refused, or it took too long): stop waiting for it.</summary>
+    public void AbandonRefresh(string why)
+    {
+        if (_refresh is null) return;
+        _refresh = null;
+        Counters.RefreshesFailed++;
+        LastRefresh = "failed: " + why;
+    }
+
+    private void DiscardRefresh(string why)
+    {
+        _refresh = null;
+        Counters.RefreshesDiscarded++;
+        LastRefresh = "discarded: " + why;
+    }
+
+    /// <summary>A snapshot reached a synced (or stale) book: bridge it with the diffs applied since, or refuse it.</summary>
+    private SyncAction OnRefreshSnapshot(DepthSnapshot snapshot)
+    {
+        var id = snapshot.LastUpdateId;
+        if (_refresh is null)
+        {
+            // Not asked for (a late resync answer, or a recorded refresh in a replay). It can still be merged when the
+            // book has not passed it yet: the diffs from here on are recorded. Older, it cannot be bridged.
+            if (id < Book.LastUpdateId)
+            {
+                Counters.SnapshotsRejected++;
+                return SyncAction.None;
+            }
+            _refresh = new Refresh(Book.LastUpdateId, "snapshot not asked for");
+        }
+        var refresh = _refresh;
+        if (refresh.Snapshot is not null)
+        {
+            // One refresh merges one snapshot; a second one is a duplicate.
+            Counters.SnapshotsRejected++;
+            return SyncAction.None;
+        }
+        if (id < refresh.StartId)
+        {
+            // Taken before the refresh began: the diffs between it and the book were not recorded.
+            DiscardRefresh($"snapshot {id} is older than the book was when the refresh began ({refresh.StartId}): it cannot be bridged");
+            return SyncAction.None;
+        }
+        var invalid = OrderBook.Validate(snapshot.Bids, snapshot.Asks);
+        if (invalid is not null)
+        {
+            Counters.BadLevels++;
+            DiscardRefresh($"bad level in snapshot {id}: {invalid}");
+            return SyncAction.None;
+        }
+        refresh.Snapshot = snapshot;
+        return Book.LastUpdateId >= id ? MergeRefresh(refresh) : SyncAction.None; // else: when the diffs reach it
+    }
+
+    /// <summary>A diff applied while a refresh is under way: recorded, and the refresh merged once the book reached its snapshot.</summary>
+    private SyncAction OnRefreshDiff(DepthDiff diff)
+    {
+        var refresh = _refresh!;
+        if (refresh.Diffs.Count >= _maxBufferedDiffs)
+        {
+            Counters.BufferOverflows++;
+            DiscardRefresh($"more than {_maxBufferedDiffs} diffs arrived before its snapshot could be merged");
+            return SyncAction.None;
+        }
+        refresh.Diffs.Add(diff);
+        return refresh.Snapshot is { } snapshot && Book.LastUpdateId >= snapshot.LastUpdateId ? MergeRefresh(refresh) : SyncAction.None;
+    }
+
+    /// <summary>
+    /// Swaps the snapshot's range of the book in, in one step: inside the snapshot's range every level takes the
+    /// snapshot's quantity, except the prices a diff newer than the snapshot changed (the book already holds their newer
+    /// quantity). The verified range becomes the union of the old one and the snapshot's.
+    /// </summary>
+    private SyncAction MergeRefresh(Refresh refresh)
+    {
+        _refresh = null;
+        var snapshot = refresh.Snapshot!;
+        var id = snapshot.LastUpdateId;
+        var keepBids = new HashSet<long>();
+        var keepAsks = new HashSet<long>();
+        foreach (var diff in refresh.Diffs)
+        {
+            if (diff.FinalUpdateId <= id) continue;
+            foreach (var level in diff.Bids) keepBids.Add(level.Price);
+            foreach (var level in diff.Asks) keepAsks.Add(level.Price);
+        }
+        var range = VerifiedRange.OfSnapshot(snapshot);
+        if (!Book.TryMergeWithin(range, snapshot.Bids, snapshot.Asks, keepBids, keepAsks, Verified, out var corrected, out var filled, out var error))
+        {
+            Counters.BadLevels++;
+            DiscardRefresh($"bad level in snapshot {id}: {error}");
+            return SyncAction.None;
+        }
+        if (Book.IsCrossed)
+        {
+            Counters.CrossedBooks++;
+            return StartResync($"crossed book after merging refresh snapshot {id}");
+        }
+        Verified = Verified.Union(range);
+        VerifiedAt = snapshot.ReceivedAt;
+        Counters.RefreshesApplied++;
+        Counters.RefreshCorrections += corrected;
+        Counters.RefreshFills += filled;
+        LastRefresh = $"applied snapshot {id} at update {Book.LastUpdateId} ({refresh.Reason}): {filled} level(s) beyond the verified range filled, {corrected} inside it corrected";
+        return SyncAction.None;
     }
 
     private SyncAction RequestSnapshot(string reason)

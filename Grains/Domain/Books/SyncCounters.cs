@@ -18,4 +18,16 @@ public sealed class SyncCounters
     public long SnapshotsRejected { get; internal set; }
     /// <summary>Snapshot requests issued (at most one outstanding at a time).</summary>
     public long SnapshotRequests { get; internal set; }
+    /// <summary>Coverage refreshes begun (a fresh snapshot for a synced book).</summary>
+    public long RefreshRequests { get; internal set; }
+    /// <summary>Refresh snapshots bridged and merged.</summary>
+    public long RefreshesApplied { get; internal set; }
+    /// <summary>Refreshes given up with the served book kept: snapshot not bridging or invalid, too many diffs meanwhile, a resync.</summary>
+    public long RefreshesDiscarded { get; internal set; }
+    /// <summary>Refreshes whose snapshot never came (the owner said so).</summary>
+    public long RefreshesFailed { get; internal set; }
+    /// <summary>Levels inside the verified range a refresh found wrong. Should stay 0.</summary>
+    public long RefreshCorrections { get; internal set; }
+    /// <summary>Levels beyond the verified range a refresh added, changed or removed.</summary>
+    public long RefreshFills { get; internal set; }
 }

@@ -77,6 +77,16 @@ public static class HeatmapBuilder
 
         var values = GC.AllocateUninitializedArray<double>(count * cols);
         values.AsSpan().Fill(double.NaN);
+        // Per row, the verified part of the second's range: buckets beyond it hold levels that may have holes.
+        var verifiedFrom = new long[count];
+        var verifiedTo = new long[count];
+        for (var r = 0; r < count; r++)
+        {
+            var s = seconds[start + r];
+            if (s.IsGap || s.Buckets.Length == 0) continue;
+            verifiedFrom[r] = s.RangeLow + Math.Min(s.UnverifiedBidBuckets, s.Buckets.Length) * s.BucketSize;
+            verifiedTo[r] = Math.Max(verifiedFrom[r], s.RangeHigh - Math.Min(s.UnverifiedAskBuckets, s.Buckets.Length) * s.BucketSize);
+        }
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
         for (var r = 0; r < count; r++)
         {
@@ -120,13 +130,19 @@ public static class HeatmapBuilder
 
         (min, max) = metric == HeatmapMetric.Imbalance ? (-1.0, 1.0)
             : double.IsPositiveInfinity(min) ? (0.0, 0.0) : (min, max);
-        return new Heatmap { Metric = metric, Times = times, PriceBuckets = prices, BucketSize = size, Values = values, Min = min, Max = max };
+        return new Heatmap
+        {
+            Metric = metric, Times = times, PriceBuckets = prices, BucketSize = size, Values = values, Min = min, Max = max,
+            VerifiedFrom = verifiedFrom, VerifiedTo = verifiedTo,
+        };
     }
 
     private static Heatmap Empty(HeatmapMetric metric, long[] times) => new()
     {
         Metric = metric,
         Times = times,
+        VerifiedFrom = new long[times.Length],
+        VerifiedTo = new long[times.Length],
         PriceBuckets = [],
         BucketSize = 0,
         Values = [],

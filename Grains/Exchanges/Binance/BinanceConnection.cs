@@ -24,6 +24,7 @@ internal sealed class BinanceConnection : IAsyncDisposable
 
     private readonly TimeProvider _time;
     private long _lastFrameTimestamp;
+    private bool _receivedAnyFrame;
 
     private BinanceConnection(ClientWebSocket socket, int shard, TimeProvider time)
     {
@@ -47,6 +48,9 @@ internal sealed class BinanceConnection : IAsyncDisposable
 
     /// <summary>When the last complete frame arrived (<see cref="TimeProvider.GetTimestamp"/> units): proof that data flows, not just that the socket is open.</summary>
     public long LastFrameTimestamp => Interlocked.Read(ref _lastFrameTimestamp);
+
+    /// <summary>At least one complete frame arrived (until then <see cref="LastFrameTimestamp"/> is the opening time).</summary>
+    public bool ReceivedAnyFrame => Volatile.Read(ref _receivedAnyFrame);
 
     public static async Task<BinanceConnection> ConnectAsync(Uri uri, int shard, BinanceFeedOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -113,6 +117,7 @@ internal sealed class BinanceConnection : IAsyncDisposable
                 }
                 while (!result.EndOfMessage);
                 Interlocked.Exchange(ref _lastFrameTimestamp, _time.GetTimestamp());
+                if (!_receivedAnyFrame) Volatile.Write(ref _receivedAnyFrame, true);
                 handler(this, parser, buffer.AsSpan(0, count), oversized);
             }
         }

@@ -56,11 +56,37 @@ public sealed class BinanceFeedOptions
 
     public int RestWeightLimitPerMinute { get; set; } = 6000;
     public TimeSpan SnapshotStagger { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Coverage refreshes (snapshots books ask for while synced) are fetched only while the minute's used REST weight
+    /// stays within this share of <see cref="RestWeightLimitPerMinute"/>, and always after the waiting resyncs.
+    /// </summary>
+    public double RefreshBudgetShare { get; set; } = 0.5;
+
+    /// <summary>A coverage refresh fetch is given up after this long (tried once: the book asks again later), so a hanging one never holds up a resync for long.</summary>
+    public TimeSpan RefreshFetchTimeout { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>WebSocket keep-alive: our pings and how long to wait for the peer before declaring it dead.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Shortest non-zero silence timeout: Binance's scheduled streams are 1-2 s apart, so anything tighter replaces healthy connections.</summary>
+    public static readonly TimeSpan MinSilenceTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A connection carrying a scheduled stream (<c>ticker</c> every 1 s, <c>kline_*</c> every 1-2 s, whatever the
+    /// market does) that delivers no frame at all for this long is silent: it is replaced make-before-break, however
+    /// cheerfully its WebSocket answers pings. <see cref="TimeSpan.Zero"/> turns the watchdog off for such connections.
+    /// Consecutive silent replacements double it, up to <see cref="ConnectionSilence.MaxBackoffFactor"/> times.
+    /// </summary>
+    public TimeSpan SilenceTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The same for a connection carrying only event-driven streams (depth, trade, aggTrade, bookTicker), which a
+    /// quiet market can leave legitimately silent; <see cref="TimeSpan.Zero"/> turns the watchdog off for them.
+    /// </summary>
+    public TimeSpan EventOnlySilenceTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Every problem with these settings, one clear sentence each; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -109,9 +135,15 @@ public sealed class BinanceFeedOptions
         if (HealthyConnectionAge <= TimeSpan.Zero) errors.Add($"HealthyConnectionAge {HealthyConnectionAge} must be positive.");
         if (RestWeightLimitPerMinute < 250) errors.Add($"RestWeightLimitPerMinute {RestWeightLimitPerMinute} is below 250, the weight of the largest depth snapshot.");
         if (SnapshotStagger < TimeSpan.Zero) errors.Add($"SnapshotStagger {SnapshotStagger} is negative.");
+        if (!double.IsFinite(RefreshBudgetShare) || RefreshBudgetShare is <= 0 or > 1) errors.Add($"RefreshBudgetShare {RefreshBudgetShare.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be above 0 and at most 1.");
+        if (RefreshFetchTimeout <= TimeSpan.Zero) errors.Add($"RefreshFetchTimeout {RefreshFetchTimeout} must be positive.");
         if (HeartbeatInterval <= TimeSpan.Zero) errors.Add($"HeartbeatInterval {HeartbeatInterval} must be positive.");
         if (KeepAliveInterval <= TimeSpan.Zero) errors.Add($"KeepAliveInterval {KeepAliveInterval} must be positive.");
         if (KeepAliveTimeout <= TimeSpan.Zero) errors.Add($"KeepAliveTimeout {KeepAliveTimeout} must be positive.");
+        CheckSilenceTimeout(errors, nameof(SilenceTimeout), SilenceTimeout);
+        CheckSilenceTimeout(errors, nameof(EventOnlySilenceTimeout), EventOnlySilenceTimeout);
+        if (SilenceTimeout >= MinSilenceTimeout && EventOnlySilenceTimeout >= MinSilenceTimeout && EventOnlySilenceTimeout < SilenceTimeout)
+            errors.Add($"EventOnlySilenceTimeout {EventOnlySilenceTimeout} is below SilenceTimeout {SilenceTimeout}: a connection of event-driven streams only may be quiet legitimately, so it gets at least as long.");
         return errors;
     }
 
@@ -173,6 +205,15 @@ public sealed class BinanceFeedOptions
         foreach (var c in symbol)
             if (!(c is >= 'A' and <= 'Z' || c is >= '0' and <= '9')) return false;
         return true;
+    }
+
+    private static void CheckSilenceTimeout(List<string> errors, string name, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero) errors.Add($"{name} {value} is negative: use 00:00:00 to turn the silence watchdog off.");
+        else if (value > TimeSpan.Zero && value < MinSilenceTimeout)
+            errors.Add($"{name} {value} is below {MinSilenceTimeout.TotalSeconds:0} s: scheduled streams are 1-2 s apart, so a healthy connection would be replaced; use 00:00:00 to turn the watchdog off.");
+        else if (value > TimeSpan.FromDays(1))
+            errors.Add($"{name} {value} is above one day, longer than a connection lives; use 00:00:00 to turn the silence watchdog off.");
     }
 
     private static void CheckUrl(List<string> errors, string name, string? value, string scheme1, string scheme2)

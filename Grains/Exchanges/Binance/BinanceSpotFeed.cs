@@ -60,7 +60,7 @@ public sealed class BinanceSpotFeed : IMarketFeed
             _counters.RateLimited();
             _warnings.Warn("rest-rate-limit", $"Binance REST refused with HTTP {(int)status}; all REST blocked for {retryAfter?.TotalSeconds ?? 60} s.");
         };
-        _snapshots = new SnapshotScheduler(_rest, options, time, logger, _counters, recorder);
+        _snapshots = new SnapshotScheduler(_rest, _budget, options, time, logger, _counters, recorder);
         _mexc = options.Mexc.Enabled ? new MexcRestClient(options.Mexc, time, mexcHandler) : null;
         _fallback = new ExchangeFallbackPolicy(options.Fallback, time, ExchangeFallbackPolicy.BinanceProbe(_rest));
         _fallback.Switched += change =>
@@ -117,6 +117,16 @@ public sealed class BinanceSpotFeed : IMarketFeed
             return;
         }
         _snapshots.Request(route, reason);
+    }
+
+    public void RequestCoverageRefresh(string symbol, string reason)
+    {
+        if (symbol is null || !_routes.TryGetValue(symbol.ToUpperInvariant(), out var route))
+        {
+            _warnings.Warn("refresh-unknown:" + symbol, $"Coverage refresh requested for '{symbol}', which this feed does not follow; ignored.");
+            return;
+        }
+        _snapshots.RequestRefresh(route, reason);
     }
 
     public async Task<KlineFetch> FetchKlinesAsync(string symbol, Timeframe timeframe, long fromOpenTime, long toOpenTime, CancellationToken cancellationToken)

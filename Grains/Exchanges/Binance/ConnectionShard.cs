@@ -7,7 +7,9 @@ namespace MarketData.Exchanges.Binance;
 /// <summary>
 /// One slot of symbols that share a WebSocket connection. A single loop owns the slot's state and reacts to
 /// signals (connection ended, handover due, handover done): it reconnects with backoff after a loss, and
-/// replaces the connection make-before-break at its planned lifetime or on <c>serverShutdown</c>.
+/// replaces the connection make-before-break at its planned lifetime, on <c>serverShutdown</c>, or when a silence
+/// watchdog (one timer per slot, on the injected clock) finds that the connection delivered no frame at all for its
+/// <see cref="ConnectionSilence"/> limit, which WebSocket keep-alive cannot see while the peer still answers pings.
 /// </summary>
 internal sealed class ConnectionShard
 {
@@ -30,6 +32,13 @@ internal sealed class ConnectionShard
     private BinanceConnection? _replacement;
     private int _switchedDuringHandover;
     private bool _everConnected;
+    private readonly ConnectionSilence _silence;
+    private ITimer? _watchdog;
+    private bool _stopped;
+    /// <summary>The connection the watchdog found silent (replaced without waiting for bridging diffs); null once replaced.</summary>
+    private BinanceConnection? _silent;
+    /// <summary>The handover in flight replaces a silent connection (not a planned handover).</summary>
+    private bool _handoverSilent;
 
     public ConnectionShard(int index, IReadOnlyList<SymbolRoute> symbols, Uri uri, BinanceFeedOptions options, TimeProvider time,
         ILogger logger, FeedCounters counters, BinanceConnection.FrameHandler frameHandler, Random? random = null)
@@ -43,6 +52,7 @@ internal sealed class ConnectionShard
         _counters = counters;
         _frameHandler = frameHandler;
         _backoff = new ReconnectBackoff(options.ReconnectMinDelay, options.ReconnectMaxDelay, random);
+        _silence = new ConnectionSilence(ConnectionSilence.BaseTimeoutFor(options.Streams, options.SilenceTimeout, options.EventOnlySilenceTimeout));
         foreach (var symbol in symbols) symbol.Switched = OnSymbolSwitched;
     }
 
@@ -60,6 +70,8 @@ internal sealed class ConnectionShard
         }
     }
     public bool HandoverInProgress { get { lock (_lock) return _replacement is not null; } }
+    /// <summary>The silence limit of a connection that delivers frames (<see cref="TimeSpan.Zero"/>: watchdog off).</summary>
+    public TimeSpan SilenceTimeout => _silence.BaseTimeout;
 
     /// <summary>A frame on <paramref name="connection"/> said the server is going away: replace it now.</summary>
     public void OnServerShutdown(BinanceConnection connection) => _signals.Writer.TryWrite(new HandoverDue(connection, "serverShutdown"));
@@ -67,6 +79,8 @@ internal sealed class ConnectionShard
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var afterLoss = false;
+        if (_silence.Enabled)
+            lock (_lock) _watchdog = _time.CreateTimer(_ => CheckSilence(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -101,7 +115,10 @@ internal sealed class ConnectionShard
             lock (_lock)
             {
                 active = _active; replacement = _replacement;
-                _active = null; _replacement = null;
+                _active = null; _replacement = null; _silent = null;
+                _stopped = true;
+                _watchdog?.Dispose();
+                _watchdog = null;
                 foreach (var t in _timers) t.Dispose();
                 _timers.Clear();
             }
@@ -144,7 +161,9 @@ internal sealed class ConnectionShard
         lock (_lock)
         {
             _active = connection;
+            _silent = null;
             _everConnected = true;
+            ArmWatchdog(connection);
         }
         if (afterLoss) _counters.Reconnected();
         Watch(connection);
@@ -168,6 +187,8 @@ internal sealed class ConnectionShard
 
     private async Task BeginHandoverAsync(BinanceConnection old, string reason, CancellationToken cancellationToken)
     {
+        bool silent;
+        lock (_lock) silent = old == _silent;
         _logger.LogInformation("Binance shard {Shard}: replacing connection {Id} ({Reason}).", Index, old.Id, reason);
         BinanceConnection replacement;
         try
@@ -189,15 +210,19 @@ internal sealed class ConnectionShard
             await replacement.CloseAsync("superseded").ConfigureAwait(false);
             return;
         }
+        // Armed before the replacement is visible (its signal is read by this loop, after this method), so a test that
+        // sees the replacement in place may step the clock past the timeout.
+        Once(_options.HandoverTimeout, () => _signals.Writer.TryWrite(new HandoverDone(replacement, TimedOut: true)));
         lock (_lock)
         {
             _replacement = replacement;
             _switchedDuringHandover = 0;
+            _handoverSilent = silent;
         }
+        // A silent old connection has nothing left to bridge: each symbol switches on the replacement's first event for it.
         foreach (var symbol in Symbols)
-            lock (symbol.Gate) symbol.BeginHandover(old, replacement);
+            lock (symbol.Gate) symbol.BeginHandover(old, replacement, oldIsSilent: silent);
         Watch(replacement);
-        Once(_options.HandoverTimeout, () => _signals.Writer.TryWrite(new HandoverDone(replacement, TimedOut: true)));
         replacement.Start(_frameHandler);
     }
 
@@ -232,19 +257,102 @@ internal sealed class ConnectionShard
         foreach (var symbol in Symbols)
             lock (symbol.Gate) symbol.ForceSwitch();
         BinanceConnection? old;
+        bool silent;
         lock (_lock)
         {
             old = _active;
+            silent = _handoverSilent;
             _active = replacement;
             _replacement = null;
+            _silent = null;
+            _handoverSilent = false;
+            ArmWatchdog(replacement);
         }
-        _counters.HandoverCompleted();
-        _logger.LogInformation("Binance shard {Shard}: handover to connection {Id} complete ({Why}).", Index, replacement.Id, why);
+        // Handovers counts planned replacements; a silent one was counted when the watchdog found it.
+        if (!silent) _counters.HandoverCompleted();
+        _logger.LogInformation("Binance shard {Shard}: handover to connection {Id} complete ({Why}{Silent}).", Index, replacement.Id, why, silent ? ", silent connection replaced" : "");
         if (old is not null)
         {
             // The old connection's own timers would only re-trigger a handover; its Ended signal is ignored (closed by us).
             await old.CloseAsync("handover").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The watchdog's timer callback: judges the speaking connection's silence (every frame on it counts, so a quiet
+    /// symbol beside a busy one never does) and re-arms for the moment it would become silent. A silent connection is
+    /// reported once: counted, in <c>lastError</c>, its books interrupted with the reason, and a handover signalled.
+    /// While a handover or reconnect is in flight it only looks again later; <see cref="Adopt"/> and
+    /// <see cref="CompleteHandoverAsync"/> re-arm it for the connection that speaks next.
+    /// </summary>
+    private void CheckSilence()
+    {
+        try
+        {
+            BinanceConnection? silent = null;
+            TimeSpan limit = default;
+            lock (_lock)
+            {
+                if (_stopped) return;
+                var active = _active;
+                if (active is null || _replacement is not null || active == _silent || !active.IsOpen)
+                {
+                    Rearm(_silence.BaseTimeout);
+                }
+                else
+                {
+                    var verdict = _silence.Judge(_time.GetElapsedTime(active.LastFrameTimestamp), active.ReceivedAnyFrame);
+                    if (verdict.Silent)
+                    {
+                        silent = active;
+                        _silent = active;
+                        limit = verdict.Limit;
+                        Rearm(_silence.BaseTimeout); // a safety net only: the replacement re-arms it
+                    }
+                    else Rearm(NextCheck(verdict.TimeLeft));
+                }
+            }
+            if (silent is null) return;
+
+            var reason = ConnectionSilence.Describe(limit);
+            _counters.SilentReplacement();
+            _counters.Error($"Binance shard {Index}: connection {silent.Id} is silent ({reason}, though open); replacing it");
+            _logger.LogWarning("Binance shard {Shard}: connection {Id} delivered {What} ({Reason}) though the socket is open; replacing it make-before-break.",
+                Index, silent.Id, silent.ReceivedAnyFrame ? "no frame lately" : "no frame since it opened", reason);
+            var now = _time.GetUtcNow().UtcDateTime;
+            foreach (var symbol in Symbols)
+                lock (symbol.Gate) symbol.Interrupt(silent, "connection silent: " + reason, now);
+            _signals.Writer.TryWrite(new HandoverDue(silent, reason));
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Binance shard {Shard}: silence check failed.", Index);
+        }
+    }
+
+    /// <summary>Arms the watchdog for the moment <paramref name="connection"/> would become silent. Caller holds <see cref="_lock"/>.</summary>
+    private void ArmWatchdog(BinanceConnection connection)
+    {
+        if (!_silence.Enabled) return;
+        var left = _silence.LimitFor(connection.ReceivedAnyFrame) - _time.GetElapsedTime(connection.LastFrameTimestamp);
+        Rearm(NextCheck(left));
+    }
+
+    /// <summary>
+    /// When to look next: when the connection would become silent, but at least every base limit, because a backed-off
+    /// limit no longer applies once a frame arrives (from then on the base limit counts from the last frame).
+    /// </summary>
+    private TimeSpan NextCheck(TimeSpan timeLeft) => timeLeft < _silence.BaseTimeout ? timeLeft : _silence.BaseTimeout;
+
+    /// <summary>
+    /// Sets the watchdog's next check, rounded up to whole milliseconds and at least one (timers count milliseconds, and a
+    /// zero due time would run the check at once, inside this call). Caller holds <see cref="_lock"/>.
+    /// </summary>
+    private void Rearm(TimeSpan due)
+    {
+        if (_stopped || _watchdog is null) return;
+        var ms = Math.Max(1, Math.Ceiling(due.TotalMilliseconds));
+        _watchdog.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Returns true when the shard must reconnect (no replacement could take over).</summary>

@@ -20,6 +20,7 @@ internal sealed class SymbolRoute
 
     private readonly long[] _lastForwarded = [-1, -1, -1, -1, -1];
     private readonly List<MarketEvent> _buffer = [];
+    private bool _switchOnFirstEvent;
     private readonly IMarketEventSink _sink;
     private readonly FeedCounters _counters;
     private readonly TimeProvider _time;
@@ -65,8 +66,19 @@ internal sealed class SymbolRoute
     {
         Owner = connection;
         Pending = null;
+        _switchOnFirstEvent = false;
         _buffer.Clear();
         DiffSinceConnect = false;
+    }
+
+    /// <summary>
+    /// The owning connection stopped delivering (still open, being replaced): the book goes stale with the reason until
+    /// the replacement's data proves it contiguous or it resyncs. Caller holds the gate.
+    /// </summary>
+    public void Interrupt(BinanceConnection connection, string reason, DateTime now)
+    {
+        if (Owner != connection) return;
+        Publish(new FeedInterrupted { ReceivedAt = now, Reason = reason });
     }
 
     /// <summary>The owning connection was lost. Caller holds the gate.</summary>
@@ -78,11 +90,17 @@ internal sealed class SymbolRoute
         Publish(new FeedInterrupted { ReceivedAt = now, Reason = reason });
     }
 
-    /// <summary>Starts buffering <paramref name="replacement"/>'s events until they bridge the old connection's. Caller holds the gate.</summary>
-    public void BeginHandover(BinanceConnection old, BinanceConnection replacement)
+    /// <summary>
+    /// Starts buffering <paramref name="replacement"/>'s events until they bridge the old connection's. When the old
+    /// connection went silent (<paramref name="oldIsSilent"/>) there is nothing to wait for: the symbol switches on the
+    /// replacement's first event for it, and the book bridges if the data happens to continue, or sees the gap and
+    /// resyncs. Caller holds the gate.
+    /// </summary>
+    public void BeginHandover(BinanceConnection old, BinanceConnection replacement, bool oldIsSilent = false)
     {
         if (Owner != old) return;
         Pending = replacement;
+        _switchOnFirstEvent = oldIsSilent;
         _buffer.Clear();
     }
 
@@ -91,6 +109,7 @@ internal sealed class SymbolRoute
     {
         if (Pending != replacement) return;
         Pending = null;
+        _switchOnFirstEvent = false;
         _counters.DuplicateDropped(_buffer.Count); // all of them will come (or came) from the old connection
         _buffer.Clear();
     }
@@ -106,7 +125,7 @@ internal sealed class SymbolRoute
         else if (connection == Pending)
         {
             _buffer.Add(marketEvent);
-            TrySwitch(force: _buffer.Count >= MaxHandoverBuffer);
+            TrySwitch(force: _switchOnFirstEvent || _buffer.Count >= MaxHandoverBuffer);
         }
         else
         {
@@ -157,6 +176,7 @@ internal sealed class SymbolRoute
         if (!force && !Bridged()) return;
         Owner = replacement;
         Pending = null;
+        _switchOnFirstEvent = false;
         foreach (var e in _buffer) Forward(e);
         _buffer.Clear();
         Switched?.Invoke(this, replacement);

@@ -164,6 +164,14 @@ internal sealed class BookSnapshotBinder : RowBinder<BookSnapshotRow>
         await importer.WriteAsync(row.LastUpdateId, NpgsqlDbType.Bigint, ct);
         await WriteLevels(importer, row.Bids, ct);
         await WriteLevels(importer, row.Asks, ct);
+        await WriteNullable(importer, row.VerifiedBidFloor, ct);
+        await WriteNullable(importer, row.VerifiedAskCeiling, ct);
+    }
+
+    private static async Task WriteNullable(NpgsqlBinaryImporter importer, long? value, CancellationToken ct)
+    {
+        if (value is { } v) await importer.WriteAsync(v, NpgsqlDbType.Bigint, ct);
+        else await importer.WriteNullAsync(ct);
     }
 
     private static async Task WriteLevels(NpgsqlBinaryImporter importer, PriceLevel[] levels, CancellationToken ct)

@@ -19,8 +19,12 @@ public sealed class TimeSeriesArchive(TimeSeriesWriter writer) : IMarketDataArch
 
     public bool TryAddCob(Instrument instrument, CobSecond second) => writer.TryAdd(new CobRow(instrument.Exchange, instrument.Symbol, second));
 
-    public bool TryAddBookSnapshot(Instrument instrument, long time, long lastUpdateId, PriceLevel[] bids, PriceLevel[] asks)
-        => writer.TryAdd(new BookSnapshotRow(instrument.Exchange, instrument.Symbol, time, lastUpdateId, bids, asks));
+    public bool TryAddBookSnapshot(Instrument instrument, long time, long lastUpdateId, PriceLevel[] bids, PriceLevel[] asks, Domain.Books.VerifiedRange verified)
+        => writer.TryAdd(new BookSnapshotRow(instrument.Exchange, instrument.Symbol, time, lastUpdateId, bids, asks)
+        {
+            VerifiedBidFloor = verified.BidFloor,
+            VerifiedAskCeiling = verified.AskCeiling,
+        });
 
     public bool TryAddModelOutput(Instrument instrument, ModelOutput output) => writer.TryAdd(new ModelOutputRow(instrument.Exchange, instrument.Symbol, output));
 }
@@ -47,6 +51,8 @@ public sealed class StoredMarketDataReader(TimeSeriesReader reader, TimeProvider
                 yield return new StoredMarketEvent(new Instrument(b.Exchange, b.Symbol), b.Time, new DepthSnapshot
                 {
                     LastUpdateId = b.LastUpdateId, Bids = b.Bids, Asks = b.Asks, StateTime = b.Time, Limit = Math.Max(b.Bids.Length, b.Asks.Length),
+                    VerifiedBidFloor = b.VerifiedBidFloor ?? 0,
+                    VerifiedAskCeiling = b.VerifiedAskCeiling ?? 0,
                     ReceivedAt = DateTime.UnixEpoch.AddMilliseconds(b.Time),
                 });
                 hasBook = await books.MoveNextAsync();

@@ -91,7 +91,7 @@ public sealed class TimeSeriesReader
     /// <summary>Book snapshots of every instrument with time in [<paramref name="fromMs"/>, <paramref name="toMs"/>), in time order.</summary>
     public async IAsyncEnumerable<BookSnapshotRow> BookSnapshotsAsync(long fromMs, long toMs, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        const string sql = "SELECT exchange, symbol, snapshot_time, last_update_id, bid_prices, bid_quantities, ask_prices, ask_quantities FROM book_snapshots " +
+        const string sql = "SELECT exchange, symbol, snapshot_time, last_update_id, bid_prices, bid_quantities, ask_prices, ask_quantities, verified_bid_floor, verified_ask_ceiling FROM book_snapshots " +
                            "WHERE snapshot_time >= @from AND snapshot_time < @to ORDER BY snapshot_time, exchange, symbol, last_update_id";
         await using var query = await QueryAsync(sql, p =>
         {
@@ -102,7 +102,11 @@ public sealed class TimeSeriesReader
         while (await reader.ReadAsync(ct))
             yield return new BookSnapshotRow(reader.GetString(0), reader.GetString(1), UnixTime.ToMs(reader.GetDateTime(2)), reader.GetInt64(3),
                 Levels(reader.GetFieldValue<long[]>(4), reader.GetFieldValue<long[]>(5)),
-                Levels(reader.GetFieldValue<long[]>(6), reader.GetFieldValue<long[]>(7)));
+                Levels(reader.GetFieldValue<long[]>(6), reader.GetFieldValue<long[]>(7)))
+            {
+                VerifiedBidFloor = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                VerifiedAskCeiling = reader.IsDBNull(9) ? null : reader.GetInt64(9),
+            };
     }
 
     /// <summary>Per-second book aggregates of one instrument with time in [<paramref name="fromMs"/>, <paramref name="toMs"/>), in time order.</summary>

@@ -27,7 +27,12 @@ public readonly record struct CandleRow(string Exchange, string Symbol, Timefram
 public sealed record CobRow(string Exchange, string Symbol, CobSecond Second);
 
 /// <summary>A periodic full order-book snapshot. Levels best first, fixed point 10^8; <see cref="Time"/> Unix ms.</summary>
-public sealed record BookSnapshotRow(string Exchange, string Symbol, long Time, long LastUpdateId, PriceLevel[] Bids, PriceLevel[] Asks);
+public sealed record BookSnapshotRow(string Exchange, string Symbol, long Time, long LastUpdateId, PriceLevel[] Bids, PriceLevel[] Asks)
+{
+    /// <summary>The verified range the book reported (<see cref="long.MinValue"/> / <see cref="long.MaxValue"/>: the whole side); null in rows stored before it was kept.</summary>
+    public long? VerifiedBidFloor { get; init; }
+    public long? VerifiedAskCeiling { get; init; }
+}
 
 /// <summary>One model output for one instrument.</summary>
 public sealed record ModelOutputRow(string Exchange, string Symbol, ModelOutput Output);

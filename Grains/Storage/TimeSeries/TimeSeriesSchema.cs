@@ -77,7 +77,8 @@ public static class TimeSeriesSchema
     public static TimeSeriesTable BookSnapshots { get; } = new(
         TimeSeriesTables.BookSnapshots, "snapshot_time",
         [C("exchange", Id), C("symbol", Id), C("snapshot_time", "timestamptz"), C("last_update_id", "bigint"),
-         C("bid_prices", "bigint[]"), C("bid_quantities", "bigint[]"), C("ask_prices", "bigint[]"), C("ask_quantities", "bigint[]")],
+         C("bid_prices", "bigint[]"), C("bid_quantities", "bigint[]"), C("ask_prices", "bigint[]"), C("ask_quantities", "bigint[]"),
+         C("verified_bid_floor", "bigint", true), C("verified_ask_ceiling", "bigint", true)],
         ["snapshot_time", "exchange", "symbol", "last_update_id"],
         "exchange, symbol", "snapshot_time DESC, last_update_id", UpsertOnConflict: false);
 
@@ -110,6 +111,9 @@ public static class TimeSeriesSchema
             sql.Append("    PRIMARY KEY (").Append(table.PrimaryKeyList).Append(")\n)");
             if (!timescale) sql.Append(" PARTITION BY RANGE (").Append(table.TimeColumn).Append(')');
             sql.Append(";\n");
+            // Nullable columns may have been added after a database was created: add them where missing (a no-op otherwise).
+            foreach (var column in table.Columns.Where(c => c.Nullable))
+                sql.Append("ALTER TABLE ").Append(table.Name).Append(" ADD COLUMN IF NOT EXISTS ").Append(column.Name).Append(' ').Append(column.Type).Append(" NULL;\n");
         }
         return sql.ToString();
     }
