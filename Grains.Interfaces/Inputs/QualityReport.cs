@@ -31,6 +31,8 @@ public static class ValidationRules
     public const string MissingFrames = "missing-frames";
     public const string Stale = "stale";
     public const string BookNotSynced = "book-not-synced";
+    /// <summary>A touch (best bid or ask) lies beyond the price range the book's snapshots vouched for: levels near it may be missing.</summary>
+    public const string TouchUnverified = "touch-unverified";
     public const string MissingAggregate = "missing-aggregate";
     public const string AggregateGap = "aggregate-gap";
     public const string AggregateInconsistent = "aggregate-inconsistent";

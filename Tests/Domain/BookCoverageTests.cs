@@ -1,4 +1,7 @@
+using MarketData.Aggregation;
 using MarketData.Books;
+using MarketData.Domain.Aggregation;
+using MarketData.Domain.Heatmap;
 using MarketData.Domain.Books;
 using MarketData.Instruments;
 using MarketData.Streams;
@@ -311,6 +314,45 @@ public class BookCoverageTests
         Assert.Equal(1, sync.Counters.RefreshesDiscarded);
         Assert.Equal(BookStatus.Synced, sync.Status);
         Assert.Equal(14, sync.Book.LastUpdateId);
+    }
+
+    // ------------------------------------------------------------------ aggregate and heatmap: the same rule
+
+    [Theory]
+    [InlineData(97.5, 103, 3, 3)]            // 95, 96, 97 reach below 97.5; 103, 104, 105 above 103
+    [InlineData(97, 103.99999999, 2, 2)]      // the floor is a bucket's first price, the ceiling its last
+    [InlineData(90, 110, 0, 0)]               // the range lies inside the verified one
+    [InlineData(101, 100, 6, 6)]              // both touches beyond: 95..100 below the floor, 100..105 above the ceiling
+    public void The_aggregate_marks_the_buckets_beyond_the_verified_range(double floor, double ceiling, int below, int above)
+    {
+        var book = new OrderBook();
+        book.TryLoadSnapshot(1, [L(100, 1), L(99, 2), L(96, 3)], [L(101, 1), L(102, 2), L(105, 3)], out _);
+        var verified = new VerifiedRange(P((decimal)floor), P((decimal)ceiling));
+        var second = new BookAggregator().Aggregate(0, book, new BucketConfig(P(1), P(5)), default, 1, verified);
+        Assert.Equal((P(95), P(106), 11), (second.RangeLow, second.RangeHigh, second.Buckets.Length));
+        Assert.Equal((below, above), (second.UnverifiedBidBuckets, second.UnverifiedAskBuckets));
+        Assert.Equal(verified.Covers(true, P(100)), second.BidTouchVerified);
+        Assert.Equal(verified.Covers(false, P(101)), second.AskTouchVerified);
+        // Every level inside the range is aggregated, verified or not.
+        Assert.Equal(P(6), second.BidDepth);
+        Assert.Equal(P(6), second.AskDepth);
+
+        // The history keeps the marks, and the heatmap row says which part of it is verified.
+        var history = new CobHistory(10);
+        history.Add(second);
+        Assert.Equal((below, above, second.BidTouchVerified, second.AskTouchVerified),
+            (history.Latest!.UnverifiedBidBuckets, history.Latest.UnverifiedAskBuckets, history.Latest.BidTouchVerified, history.Latest.AskTouchVerified));
+        var map = HeatmapBuilder.Build([history.Latest], HeatmapMetric.Total);
+        Assert.Equal(P(95) + below * P(1), map.VerifiedFrom[0]);
+        Assert.Equal(Math.Max(map.VerifiedFrom[0], P(106) - above * P(1)), map.VerifiedTo[0]);
+    }
+
+    [Fact]
+    public void A_gap_second_has_no_verified_part_in_the_heatmap()
+    {
+        var map = HeatmapBuilder.Build([BookAggregator.Gap(0, "book resyncing", default)], HeatmapMetric.Total);
+        Assert.Equal([0L], map.VerifiedFrom);
+        Assert.Equal([0L], map.VerifiedTo);
     }
 
     // ------------------------------------------------------------------ when to refresh

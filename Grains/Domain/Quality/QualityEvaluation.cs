@@ -41,7 +41,7 @@ internal sealed class QualityEvaluation
         ValidationRules.TooFewFrames, ValidationRules.NotIncreasing, ValidationRules.NotAligned, ValidationRules.OhlcInconsistent,
         ValidationRules.MissingFrames, ValidationRules.NotClosed, ValidationRules.Stale, ValidationRules.BookNotSynced,
         ValidationRules.MissingAggregate, ValidationRules.AggregateGap, ValidationRules.AggregateInconsistent,
-        ValidationRules.EmptyPivots, ValidationRules.MissingBounds, ValidationRules.LookAhead,
+        ValidationRules.EmptyPivots, ValidationRules.MissingBounds, ValidationRules.LookAhead, ValidationRules.TouchUnverified,
     ];
 
     private readonly long _timestamp;
@@ -64,6 +64,8 @@ internal sealed class QualityEvaluation
     /// <summary>Null when the book never applied an update.</summary>
     public long? BookAgeMs { get; private set; }
     public long BookAllowanceMs { get; private set; }
+    /// <summary>Book sides (0-2) whose touch lies beyond the verified range.</summary>
+    public int UnverifiedTouches { get; private set; }
     public bool AggregatePresent { get; private set; }
     public bool AggregateIsGap { get; private set; }
     /// <summary>True when the aggregate agrees with the book and the microstructure (and when there is neither).</summary>
@@ -310,6 +312,21 @@ internal sealed class QualityEvaluation
             Add(Rule.BookNotSynced, "book.status", nameof(BookStatus.Synced),
                 book.StatusReason is null ? book.Status.ToString() : $"{book.Status}: {book.StatusReason}", ProblemSeverity.Critical);
 
+        // A touch beyond the verified range: the book is exact where it holds levels, but levels near the touch may be missing.
+        UnverifiedTouches = 0;
+        if (book.Coverage is { } coverage && book.Status is BookStatus.Synced or BookStatus.Stale)
+        {
+            if (!coverage.BidTouchVerified && Take(Rule.TouchUnverified, ProblemSeverity.Warning))
+                Add(Rule.TouchUnverified, "book.coverage.bidTouchVerified",
+                    coverage.VerifiedBidFloor is { } floor ? $"best bid at or above the verified floor {Price(floor)}" : "best bid within the verified range",
+                    "best bid below it: levels near the touch may be missing until a coverage refresh", ProblemSeverity.Warning);
+            if (!coverage.AskTouchVerified && Take(Rule.TouchUnverified, ProblemSeverity.Warning))
+                Add(Rule.TouchUnverified, "book.coverage.askTouchVerified",
+                    coverage.VerifiedAskCeiling is { } ceiling ? $"best ask at or below the verified ceiling {Price(ceiling)}" : "best ask within the verified range",
+                    "best ask above it: levels near the touch may be missing until a coverage refresh", ProblemSeverity.Warning);
+            UnverifiedTouches = (coverage.BidTouchVerified ? 0 : 1) + (coverage.AskTouchVerified ? 0 : 1);
+        }
+
         // Local receive time first: the snapshot's time is a local clock too (exchange event time is the fallback).
         var last = book.ReceivedAt ?? book.UpdatedAt;
         if (last is null)
@@ -471,7 +488,7 @@ internal sealed class QualityEvaluation
     private enum Rule
     {
         TooFewFrames, NotIncreasing, NotAligned, OhlcInconsistent, MissingFrames, NotClosed, Stale, BookNotSynced,
-        MissingAggregate, AggregateGap, AggregateInconsistent, EmptyPivots, MissingBounds, LookAhead,
+        MissingAggregate, AggregateGap, AggregateInconsistent, EmptyPivots, MissingBounds, LookAhead, TouchUnverified,
     }
 
     private void BeginSeries(string series)

@@ -34,6 +34,11 @@ public static class QualityScorer
     public const double BoundsWeight = 0.5;
     /// <summary>Consistency of a stale book: its levels were correct as of its last update, but may lag the market.</summary>
     public const double StaleBookConsistency = 0.5;
+    /// <summary>
+    /// Consistency taken off the book for each side whose touch lies beyond the verified range: its levels are exact,
+    /// but levels near the touch may be missing.
+    /// </summary>
+    public const double UnverifiedTouchPenalty = 0.25;
 
     /// <summary>Scores <paramref name="input"/> and checks it against <paramref name="minQuality"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minQuality"/> is not a finite number from 0 to 1.</exception>
@@ -210,9 +215,12 @@ public static class QualityScorer
             BookStatus.Stale => StaleBookConsistency,
             _ => 0,
         };
+        book = Math.Max(0, book - UnverifiedTouchPenalty * e.UnverifiedTouches);
         sum += book;
         parts++;
-        text.Append("; book ").Append(BookStatusName(e.BookStatus)).Append(" (").AppendRatio(book).Append(')');
+        text.Append("; book ").Append(BookStatusName(e.BookStatus));
+        if (e.UnverifiedTouches > 0) text.Append(", ").AppendInt(e.UnverifiedTouches).Append(" touch(es) beyond the verified range");
+        text.Append(" (").AppendRatio(book).Append(')');
 
         var aggregate = e.AggregateConsistent ? 1 : 0;
         sum += aggregate;

@@ -81,6 +81,29 @@ public sealed class QualityScorerTests
     }
 
     [Fact]
+    public void Worked_example_d_a_touch_beyond_the_verified_range_takes_a_quarter_off_the_book()
+    {
+        // BTC fell below the floor of the last snapshot: the bids are exact, but levels near the touch may be missing.
+        var coverage = new BookCoverage { VerifiedBidFloor = 61_631_55000000, VerifiedAskCeiling = 61_900_00000000, BidLevelsBeyond = 40, BidTouchVerified = false, AskTouchVerified = true };
+        var report = Score(Healthy().WithBook(b => b with { Coverage = coverage }));
+        var consistency = (5 + 0.75 + 1) / 7;   // five series 1, book 1 - 0.25, aggregate 1
+        Assert.Equal(consistency, report.Consistency.Score, Precision);
+        Assert.Equal(0.7 + 0.3 * consistency, report.Score, Precision);
+        Assert.Equal(0.98929, report.Score, 5);
+        Assert.True(report.Accepted);
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal((ValidationRules.TouchUnverified, ProblemSeverity.Warning, "book.coverage.bidTouchVerified"), (problem.Rule, problem.Severity, problem.Field));
+        Assert.Contains("61631.55", problem.Expected, StringComparison.Ordinal);
+        Assert.Contains("book Synced, 1 touch(es) beyond the verified range (0.75)", report.Consistency.Explanation, StringComparison.Ordinal);
+
+        // Both touches beyond: half off; both verified: nothing off.
+        var both = Score(Healthy().WithBook(b => b with { Coverage = coverage with { AskTouchVerified = false } }));
+        Assert.Equal((5 + 0.5 + 1) / 7.0, both.Consistency.Score, Precision);
+        Assert.Equal(2, both.Problems.Count);
+        Assert.Equal(1.0, Score(Healthy().WithBook(b => b with { Coverage = coverage with { BidTouchVerified = true } })).Score);
+    }
+
+    [Fact]
     public void Worked_example_c_broken_candles_lower_consistency_by_their_fraction()
     {
         var input = Healthy().With1m(c => c.Select((x, i) => i % 10 == 0 ? BreakHigh(x) : x));   // 6 of 60
