@@ -13,7 +13,8 @@ namespace MarketData.Client;
 public static class Cli
 {
     public const string Usage = """
-        usage: marketdata book <exchange:SYMBOL> [--depth N]                  order book (default depth 100)
+        usage: marketdata book <exchange:SYMBOL> [--depth N]                  order book (default depth 100), with its verified range
+               marketdata book-health <exchange:SYMBOL>                      the book's counters, verified range and coverage refreshes
                marketdata candles <exchange:SYMBOL> <1s|1m|1h|1d> [--limit N] [--as-of MS]
                marketdata pivots <SYMBOL> [--timeframe 1s] [--levels 5] [--limit N] [--as-of MS] [--exchange binance]
                marketdata pivot-bounds <SYMBOL> [--timeframe 1s] [--exchange binance]
@@ -105,6 +106,9 @@ public static class Cli
             }
             case "book":
                 return await PrintAsync(output, MarketDataJson.ToDocument(await client.GetBookAsync(command.Instrument, command.Count)));
+            case "book-health":
+                return await PrintAsync(output, MarketDataJson.ToDocument(command.Instrument.Exchange, command.Instrument.Symbol,
+                    await client.GetBookHealthAsync(command.Instrument)));
             case "candles":
                 return await PrintAsync(output, MarketDataJson.ToDocument(await client.GetCandlesAsync(command.Series, command.Count, command.AsOf)));
             case "pivots":
@@ -222,7 +226,7 @@ public static class Cli
             case "feeds":
                 if (arguments.Length != 0) { error = "feeds takes no argument."; return false; }
                 break;
-            case "book" when arguments.Length == 1:
+            case "book" or "book-health" when arguments.Length == 1:
                 if (!Instrument.TryParse(arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
                 break;
             case "candles" when arguments.Length == 2:
@@ -236,7 +240,7 @@ public static class Cli
             case "base-input" or "features" or "model-outputs" when arguments.Length == 1:
                 if (!Instrument.TryCreate(exchange ?? "binance", arguments[0], out instrument, out instrumentError)) { error = instrumentError; return false; }
                 break;
-            case "book" or "candles" or "pivots" or "pivot-bounds" or "base-input" or "features" or "model-outputs":
+            case "book" or "book-health" or "candles" or "pivots" or "pivot-bounds" or "base-input" or "features" or "model-outputs":
                 error = $"Wrong arguments for {verb}.";
                 return false;
             default:

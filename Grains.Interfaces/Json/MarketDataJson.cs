@@ -67,6 +67,19 @@ public static partial class MarketDataJson
         view.AsksBeyondVerified,
         view.VerifiedAt);
 
+    /// <summary>The body of <c>GET /api/v1/books/{exchange}/{symbol}/health</c>: what happened to the book since its grain activated.</summary>
+    public sealed record BookHealthDocument(
+        string Exchange, string Symbol, BookStatus Status, string? StatusReason, long LastUpdateId, DateTime? UpdatedAt, DateTime? SyncedSince,
+        int BidLevels, int AskLevels, long DiffsApplied, long DiffsDroppedStale, long Gaps, long CrossedBooks, long BadLevels, long Resyncs,
+        long SnapshotsApplied, int BufferedDiffs, long BufferOverflows, long LateTrades, CoverageDocument? Coverage, long RefreshRequests,
+        long RefreshesApplied, long RefreshesDiscarded, long RefreshesFailed, long RefreshFills, long RefreshCorrections, string? LastRefresh);
+
+    public static BookHealthDocument ToDocument(string exchange, string symbol, BookHealth h) => new(
+        exchange, symbol, h.Status, h.StatusReason, h.LastUpdateId, h.UpdatedAt, h.SyncedSince, h.BidLevels, h.AskLevels, h.DiffsApplied,
+        h.DiffsDroppedStale, h.Gaps, h.CrossedBooks, h.BadLevels, h.Resyncs, h.SnapshotsApplied, h.BufferedDiffs, h.BufferOverflows, h.LateTrades,
+        h.Coverage is { } c ? ToDocument(c) : null, h.RefreshRequests, h.RefreshesApplied, h.RefreshesDiscarded, h.RefreshesFailed, h.RefreshFills,
+        h.RefreshCorrections, h.LastRefresh);
+
     /// <summary>A book's verified range (<see cref="BookCoverage"/>) with prices as decimal strings.</summary>
     public sealed record CoverageDocument(
         string? VerifiedBidFloor, string? VerifiedAskCeiling, int BidLevelsBeyond, int AskLevelsBeyond, bool BidTouchVerified, bool AskTouchVerified,

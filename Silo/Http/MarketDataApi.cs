@@ -32,6 +32,7 @@ public static class MarketDataApi
         app.MapGet("/health", () => Results.Json(new { status = "ok" }, MarketDataJson.Options));
         var api = app.MapGroup("/api/v1").AddEndpointFilter(ClusterUnavailableAs503);
         api.MapGet("/books/{exchange}/{symbol}", GetBookAsync);
+        api.MapGet("/books/{exchange}/{symbol}/health", GetBookHealthAsync);
         api.MapGet("/feeds", GetFeedsAsync);
         api.MapGet("/candles/{exchange}/{symbol}/{timeframe}", GetCandlesAsync);
         api.MapGet("/pivots/{symbol}", GetPivotsAsync);
@@ -69,6 +70,15 @@ public static class MarketDataApi
 
         var view = await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetSnapshotAsync(levels);
         return Results.Json(MarketDataJson.ToDocument(view), MarketDataJson.Options);
+    }
+
+    internal static async Task<IResult> GetBookHealthAsync(string exchange, string symbol, IGrainFactory grains)
+    {
+        if (!Instrument.TryCreate(exchange, symbol, out var instrument, out var error))
+            return Error(StatusCodes.Status400BadRequest, error);
+        if (!await IsFollowedAsync(grains, instrument)) return NotFollowed(instrument);
+        var health = await grains.GetGrain<IOrderBookGrain>(instrument.Key).GetHealthAsync();
+        return Results.Json(MarketDataJson.ToDocument(instrument.Exchange, instrument.Symbol, health), MarketDataJson.Options);
     }
 
     internal static async Task<IResult> GetFeedsAsync(IGrainFactory grains)

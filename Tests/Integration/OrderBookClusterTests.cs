@@ -111,6 +111,25 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
         Assert.True(decimal.Parse(root.GetProperty("bestBid")[0].GetString()!, System.Globalization.CultureInfo.InvariantCulture)
             < decimal.Parse(root.GetProperty("bestAsk")[0].GetString()!, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(JsonValueKind.String, root.GetProperty("updatedAt").ValueKind);
+        // The fake's book is shallower than the snapshot limit: the snapshot held whole sides, nothing lies beyond.
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("verifiedBidFloor").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("verifiedAskCeiling").ValueKind);
+        Assert.Equal(0, root.GetProperty("bidsBeyondVerified").GetInt32());
+        Assert.Equal(0, root.GetProperty("asksBeyondVerified").GetInt32());
+        Assert.Equal(JsonValueKind.String, root.GetProperty("verifiedAt").ValueKind);
+
+        using var health = await fixture.Http.GetAsync("/api/v1/books/binance/BTCUSDT/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        using var healthDoc = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
+        var h = healthDoc.RootElement;
+        Assert.Equal("BTCUSDT", h.GetProperty("symbol").GetString());
+        Assert.True(h.GetProperty("diffsApplied").GetInt64() > 0);
+        Assert.True(h.GetProperty("coverage").GetProperty("bidTouchVerified").GetBoolean());
+        Assert.Equal(0, h.GetProperty("refreshCorrections").GetInt64());
+        using var unknownHealth = await fixture.Http.GetAsync("/api/v1/books/binance/DOGEUSDT/health");
+        Assert.Equal(HttpStatusCode.NotFound, unknownHealth.StatusCode);
+        using var badHealth = await fixture.Http.GetAsync("/api/v1/books/binance/BTC$USDT/health");
+        Assert.Equal(HttpStatusCode.BadRequest, badHealth.StatusCode);
 
         using var unknown = await fixture.Http.GetAsync("/api/v1/books/binance/DOGEUSDT");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
@@ -156,6 +175,13 @@ public sealed class OrderBookClusterTests(ClusterFixture fixture)
             using var httpJson = JsonDocument.Parse(http);
             Assert.Equal(httpJson.RootElement.ToString(), JsonSerializer.Serialize(cliJson.RootElement));
             Assert.Equal(3, cliJson.RootElement.GetProperty("bids").GetArrayLength());
+
+            using var healthOut = new StringWriter();
+            Assert.Equal(0, await Cli.RunAsync(["book-health", "binance:ETHUSDT"], healthOut, errors, _ => Task.FromResult(new MarketDataClient(fixture.Client))));
+            using var healthJson = JsonDocument.Parse(healthOut.ToString());
+            Assert.Equal(exchange.LastUpdateId, healthJson.RootElement.GetProperty("lastUpdateId").GetInt64());
+            Assert.Equal(JsonValueKind.Object, healthJson.RootElement.GetProperty("coverage").ValueKind);
+            Assert.Equal(2, await Cli.RunAsync(["book-health"], healthOut, errors));
 
             using var unknownOut = new StringWriter();
             using var unknownErr = new StringWriter();
