@@ -81,7 +81,7 @@ public sealed class FakeMarket
     private readonly SortedDictionary<long, long> _bids = new();
     private readonly SortedDictionary<long, long> _asks = new();
     private readonly Random _random;
-    private readonly long _mid;
+    private long _mid;
 
     internal FakeMarket(string symbol, int seed, long mid)
     {
@@ -147,6 +147,39 @@ public sealed class FakeMarket
             tradeQuantity = Quantity();
         }
         return new StepResult(first, LastUpdateId, bids, asks, traded, TradeId, AggTradeId, tradePrice, tradeQuantity, buyerIsMaker);
+    }
+
+    /// <summary>
+    /// Moves the market by <paramref name="ticks"/> (negative: down) in one update: the levels the move crosses leave
+    /// one side (quantity 0), the other side gains a level at each price it now covers, and a new level appears 20 ticks
+    /// out on the side the price moves away from. Later steps trade around the new mid.
+    /// </summary>
+    internal StepResult Walk(int ticks)
+    {
+        Steps++;
+        var bids = new List<PriceLevel>();
+        var asks = new List<PriceLevel>();
+        _mid += ticks * Tick;
+        foreach (var price in _bids.Keys.Where(p => p >= _mid).ToArray()) { _bids.Remove(price); bids.Add(new PriceLevel(price, 0)); }
+        foreach (var price in _asks.Keys.Where(p => p <= _mid).ToArray()) { _asks.Remove(price); asks.Add(new PriceLevel(price, 0)); }
+        for (var i = 1; i <= Math.Abs(ticks); i++)
+        {
+            var price = ticks < 0 ? _mid + i * Tick : _mid - i * Tick;
+            var side = ticks < 0 ? _asks : _bids;
+            if (side.ContainsKey(price)) continue;
+            side[price] = Quantity();
+            (ticks < 0 ? asks : bids).Add(new PriceLevel(price, side[price]));
+        }
+        var far = ticks < 0 ? _mid - 20 * Tick : _mid + 20 * Tick;
+        var farSide = ticks < 0 ? _bids : _asks;
+        if (ticks != 0 && !farSide.ContainsKey(far))
+        {
+            farSide[far] = Quantity();
+            (ticks < 0 ? bids : asks).Add(new PriceLevel(far, farSide[far]));
+        }
+        var first = LastUpdateId + 1;
+        LastUpdateId += 1;
+        return new StepResult(first, LastUpdateId, bids, asks, false, TradeId, AggTradeId, 0, 0, false);
     }
 
     internal (PriceLevel Bid, PriceLevel Ask) Best()
@@ -333,6 +366,22 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Moves <paramref name="symbol"/>'s market by <paramref name="ticks"/> of 0.01 in one diff (see <see cref="FakeMarket.Walk"/>), sent with its bookTicker.</summary>
+    public async Task WalkAsync(string symbol, int ticks)
+    {
+        await _marketLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var market = _markets[symbol];
+            var lower = symbol.ToLowerInvariant();
+            var step = market.Walk(ticks);
+            await BroadcastAsync(lower, "depth", DepthUpdateJson(symbol, _time.GetUtcNow().ToUnixTimeMilliseconds(), step)).ConfigureAwait(false);
+            var (bid, ask) = market.Best();
+            await BroadcastAsync(lower, "bookTicker", $"{{\"u\":{step.FinalUpdateId},\"s\":\"{symbol}\",\"b\":\"{Text(bid.Price)}\",\"B\":\"{Text(bid.Quantity)}\",\"a\":\"{Text(ask.Price)}\",\"A\":\"{Text(ask.Quantity)}\"}}").ConfigureAwait(false);
+        }
+        finally { _marketLock.Release(); }
+    }
+
     /// <summary>Emits steps on a real-time period until stopped (for integration tests and demos).</summary>
     public void StartPump(TimeSpan period, int stepsPerTick = 1)
     {
@@ -382,6 +431,23 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         try { _skipDiffs[symbol] = count; }
         finally { _marketLock.Release(); }
     }
+
+    /// <summary>
+    /// Takes <paramref name="symbol"/>'s book as it stands now and serves it to the next depth request for that symbol,
+    /// whatever happened since: a REST replica lagging behind the stream.
+    /// </summary>
+    public void HoldDepthSnapshot(string symbol)
+    {
+        _marketLock.Wait();
+        try
+        {
+            var m = _markets[symbol];
+            _heldSnapshots[symbol] = (m.LastUpdateId, m.Bids, m.Asks);
+        }
+        finally { _marketLock.Release(); }
+    }
+
+    private readonly Dictionary<string, (long LastUpdateId, PriceLevel[] Bids, PriceLevel[] Asks)> _heldSnapshots = new(StringComparer.Ordinal);
 
     /// <summary>The server's book of <paramref name="symbol"/> (best first) and its last update id, consistently.</summary>
     public async Task<(PriceLevel[] Bids, PriceLevel[] Asks, long LastUpdateId)> BookAsync(string symbol)
@@ -577,11 +643,12 @@ public sealed class FakeBinanceServer : IAsyncDisposable
         await _marketLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            var (id, bids, asks) = _heldSnapshots.Remove(symbol, out var held) ? held : (market.LastUpdateId, market.Bids, market.Asks);
             var sb = new StringBuilder();
-            sb.Append("{\"lastUpdateId\":").Append(market.LastUpdateId).Append(",\"bids\":");
-            AppendLevels(sb, market.Bids.Take(limit));
+            sb.Append("{\"lastUpdateId\":").Append(id).Append(",\"bids\":");
+            AppendLevels(sb, bids.Take(limit));
             sb.Append(",\"asks\":");
-            AppendLevels(sb, market.Asks.Take(limit));
+            AppendLevels(sb, asks.Take(limit));
             sb.Append('}');
             body = sb.ToString();
         }

@@ -116,7 +116,37 @@ internal sealed class BinanceFeedHarness : IAsyncDisposable
         }
     }
 
-    private bool IsCaughtUp(string symbol)
+    /// <summary>
+    /// What the book grain's check does for coverage: asks the rule, and when it says so begins a refresh and asks the
+    /// feed for its snapshot. Returns the reason, or null when no refresh was begun.
+    /// </summary>
+    public string? CheckCoverage(string symbol, CoverageRefreshRule rule)
+    {
+        var book = Book(symbol);
+        string? reason;
+        lock (book)
+        {
+            reason = rule.Reason(book, Time.GetUtcNow().UtcDateTime, null, rule.Period);
+            if (reason is null || !book.BeginRefresh(reason)) return null;
+        }
+        Feed.RequestCoverageRefresh(symbol, reason);
+        return reason;
+    }
+
+    /// <summary>Waits until the book is synced at the server's last update id (emitting nothing).</summary>
+    public Task WaitCaughtUpAsync(string symbol) => WaitUntilAsync(() => IsCaughtUp(symbol), $"{symbol} synced at the server's last update id");
+
+    /// <summary>
+    /// The book equals the server's inside the book's verified range, level for level, at the server's update id; and
+    /// the levels it holds beyond the range are the server's (exact, though some of the server's may be missing there).
+    /// </summary>
+    public async Task AssertVerifiedPartMatchesServerAsync(string symbol)
+    {
+        var (bids, asks, lastUpdateId) = await Server.BookAsync(symbol);
+        BinanceStreamChecks.AssertVerifiedPartEquals(Book(symbol), bids, asks, lastUpdateId, symbol);
+    }
+
+    public bool IsCaughtUp(string symbol)
     {
         var book = Book(symbol);
         var server = Server.Market(symbol);

@@ -151,6 +151,24 @@ internal static class BinanceStreamChecks
         }
     }
 
+    /// <summary>See <see cref="BinanceFeedHarness.AssertVerifiedPartMatchesServerAsync"/>.</summary>
+    public static void AssertVerifiedPartEquals(OrderBookSynchronizer book, PriceLevel[] bids, PriceLevel[] asks, long lastUpdateId, string symbol)
+    {
+        lock (book)
+        {
+            Assert.True(lastUpdateId == book.Book.LastUpdateId, $"{symbol}: book at u={book.Book.LastUpdateId}, server at {lastUpdateId}");
+            var range = book.Verified;
+            var localBids = new PriceLevel[book.Book.BidCount];
+            var localAsks = new PriceLevel[book.Book.AskCount];
+            book.Book.CopyBids(localBids);
+            book.Book.CopyAsks(localAsks);
+            AssertSideEquals([.. bids.Where(l => range.Covers(true, l.Price))], [.. localBids.Where(l => range.Covers(true, l.Price))], $"{symbol} verified bids");
+            AssertSideEquals([.. asks.Where(l => range.Covers(false, l.Price))], [.. localAsks.Where(l => range.Covers(false, l.Price))], $"{symbol} verified asks");
+            Assert.All(localBids.Where(l => !range.Covers(true, l.Price)), l => Assert.Contains(l, bids));
+            Assert.All(localAsks.Where(l => !range.Covers(false, l.Price)), l => Assert.Contains(l, asks));
+        }
+    }
+
     private static void AssertSideEquals(PriceLevel[] expected, PriceLevel[] actual, string what)
     {
         if (expected.AsSpan().SequenceEqual(actual)) return;
