@@ -114,7 +114,7 @@ public class ParseAndApplyBenchmark
         _sync.OnDiff(_parser.FirstUpdateId, _parser.FinalUpdateId, _parser.EventTime, _parser.Bids, _parser.Asks, _receivedAt);
     }
 
-    private static IEnumerable<byte[]> ReadFrames(string path)
+    internal static IEnumerable<byte[]> ReadFrames(string path)
     {
         using var stream = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -125,7 +125,7 @@ public class ParseAndApplyBenchmark
         }
     }
 
-    private static string FindRecording(string recordingFile)
+    internal static string FindRecording(string recordingFile)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -140,16 +140,16 @@ public sealed class CoverageRefreshProtocolTests(ITestOutputHelper output)
             case Failure.Hang: h.Server.RestFault = FakeRestFault.Hang; break;
         }
 
-        Assert.NotNull(h.CheckCoverage(Btc, Rule with { WithinLevels = 1_000 }));
+        Assert.True(h.CheckCoverage(Btc, Rule with { WithinLevels = 1_000 }) is not null, $"no refresh begun: {h.Describe()}");
         // A hang ends at the refresh's own timeout, on the fake clock.
         await h.WaitUntilAsync(() => h.Feed.GetStatus().CoverageRefreshesFailed == 1, "refresh failed",
             advance: failure == Failure.Hang ? TimeSpan.FromSeconds(1) : null);
         h.Server.RestFault = FakeRestFault.None;
 
         var status = h.Feed.GetStatus();
-        Assert.Equal((1L, 0L, 1L), (status.CoverageRefreshesRequested, status.CoverageRefreshesFetched, status.CoverageRefreshesFailed));
-        Assert.Contains("refresh snapshot BTCUSDT", status.LastError, StringComparison.Ordinal);
-        Assert.Equal(requests + 1, h.Server.RestRequests); // tried once, not retried
+        Assert.True((1L, 0L, 1L) == (status.CoverageRefreshesRequested, status.CoverageRefreshesFetched, status.CoverageRefreshesFailed), h.Describe());
+        Assert.True(status.LastError?.Contains("refresh snapshot BTCUSDT", StringComparison.Ordinal) == true, h.Describe());
+        Assert.True(requests + 1 == h.Server.RestRequests, $"{h.Server.RestRequests - requests} REST requests for one refresh: {h.Describe()}"); // tried once, not retried
         lock (sync)
         {
             Assert.Equal(BookStatus.Synced, sync.Status);
@@ -167,9 +167,9 @@ public sealed class CoverageRefreshProtocolTests(ITestOutputHelper output)
         await h.Server.EmitAsync(2, Btc);
         await h.WaitCaughtUpAsync(Btc);
         await h.AssertVerifiedPartMatchesServerAsync(Btc);
-        Assert.NotNull(h.CheckCoverage(Btc, Rule with { WithinLevels = 1_000 }));
+        Assert.True(h.CheckCoverage(Btc, Rule with { WithinLevels = 1_000 }) is not null, $"no second refresh begun: {h.Describe()}");
         await h.WaitUntilAsync(() => { lock (sync) return !sync.RefreshOutstanding; }, "second refresh merged");
-        Assert.Equal(1, sync.Counters.RefreshesApplied);
+        Assert.True(sync.Counters.RefreshesApplied == 1, $"second refresh: {sync.LastRefresh}; {h.Describe()}");
     }
 
     [Fact]

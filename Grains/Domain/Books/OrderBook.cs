@@ -1,3 +1,4 @@
+using System.Buffers;
 using MarketData.Instruments;
 using MarketData.Streams;
 
@@ -106,71 +107,105 @@ public sealed class OrderBook
 
     /// <summary>
     /// Makes the part of the book inside <paramref name="range"/> equal to a snapshot's levels, except at the prices in
-    /// <paramref name="keepBids"/> and <paramref name="keepAsks"/> (changed by diffs newer than the snapshot: the book holds
-    /// their newer quantities). Levels outside the range are left alone. Invalid or duplicate levels change nothing and
-    /// return false with a reason. <paramref name="corrected"/> counts the levels changed, added or removed at prices
-    /// <paramref name="previouslyVerified"/> covered (the book should have been right there), <paramref name="filled"/>
+    /// <paramref name="keepBids"/> and <paramref name="keepAsks"/> (ascending; changed by diffs newer than the snapshot:
+    /// the book holds their newer quantities). Levels outside the range are left alone. Invalid or duplicate levels change
+    /// nothing and return false with a reason. <paramref name="corrected"/> counts the levels changed, added or removed at
+    /// prices <paramref name="previouslyVerified"/> covered (the book should have been right there), <paramref name="filled"/>
     /// those beyond it (holes filled). The update id is not changed: the caller merges at the book's own state.
+    /// One ordered walk of each side against the snapshot (sorted first only if it is not already best first), on pooled
+    /// buffers: no allocation, and only the levels that differ are written.
     /// </summary>
     public bool TryMergeWithin(VerifiedRange range, ReadOnlySpan<PriceLevel> bids, ReadOnlySpan<PriceLevel> asks,
-        IReadOnlySet<long> keepBids, IReadOnlySet<long> keepAsks, VerifiedRange previouslyVerified,
+        ReadOnlySpan<long> keepBids, ReadOnlySpan<long> keepAsks, VerifiedRange previouslyVerified,
         out int corrected, out int filled, out string? error)
     {
         corrected = filled = 0;
         error = Validate(bids, asks);
         if (error is not null) return false;
-        var bidLevels = ToMap(bids, "bids", ref error);
-        var askLevels = ToMap(asks, "asks", ref error);
-        if (error is not null) return false;
-        MergeSide(_bids, bids: true, range, bidLevels!, keepBids, previouslyVerified, ref corrected, ref filled);
-        MergeSide(_asks, bids: false, range, askLevels!, keepAsks, previouslyVerified, ref corrected, ref filled);
-        return true;
+        var bidBuffer = ArrayPool<PriceLevel>.Shared.Rent(Math.Max(1, bids.Length));
+        var askBuffer = ArrayPool<PriceLevel>.Shared.Rent(Math.Max(1, asks.Length));
+        try
+        {
+            var bidLevels = BestFirst(bids, bidBuffer, isBid: true, ref error);
+            var askLevels = BestFirst(asks, askBuffer, isBid: false, ref error);
+            if (error is not null) return false;
+            MergeSide(_bids, isBid: true, range, bidLevels, keepBids, previouslyVerified, ref corrected, ref filled);
+            MergeSide(_asks, isBid: false, range, askLevels, keepAsks, previouslyVerified, ref corrected, ref filled);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<PriceLevel>.Shared.Return(bidBuffer);
+            ArrayPool<PriceLevel>.Shared.Return(askBuffer);
+        }
     }
 
-    private static Dictionary<long, long>? ToMap(ReadOnlySpan<PriceLevel> levels, string side, ref string? error)
+    private static bool Better(bool isBid, long a, long b) => isBid ? a > b : a < b;
+
+    /// <summary>The non-empty levels best first (copied into <paramref name="buffer"/>); a duplicate price sets <paramref name="error"/>.</summary>
+    private static ReadOnlySpan<PriceLevel> BestFirst(ReadOnlySpan<PriceLevel> levels, PriceLevel[] buffer, bool isBid, ref string? error)
     {
-        var map = new Dictionary<long, long>(levels.Length);
+        var n = 0;
+        var sorted = true;
         foreach (var level in levels)
         {
             if (level.Quantity == 0) continue;
-            if (!map.TryAdd(level.Price, level.Quantity))
+            if (n > 0 && !Better(isBid, buffer[n - 1].Price, level.Price)) sorted = false;
+            buffer[n++] = level;
+        }
+        var span = buffer.AsSpan(0, n);
+        if (!sorted)
+        {
+            if (isBid) span.Sort(static (a, b) => b.Price.CompareTo(a.Price));
+            else span.Sort(static (a, b) => a.Price.CompareTo(b.Price));
+        }
+        for (var i = 1; i < n; i++)
+        {
+            if (span[i].Price != span[i - 1].Price) continue;
+            error ??= $"{(isBid ? "bids" : "asks")}: duplicate price {FixedPoint.ToText(span[i].Price)} in snapshot";
+            break;
+        }
+        return span;
+    }
+
+    private static void MergeSide(BookSide side, bool isBid, VerifiedRange range, ReadOnlySpan<PriceLevel> snapshot,
+        ReadOnlySpan<long> keep, VerifiedRange previouslyVerified, ref int corrected, ref int filled)
+    {
+        var inRange = side.CountAtOrBetter(range.Bound(isBid), int.MaxValue);
+        var buffer = ArrayPool<PriceLevel>.Shared.Rent(Math.Max(1, inRange));
+        try
+        {
+            var held = buffer.AsSpan(0, side.CopyTo(buffer.AsSpan(0, inRange)));
+            int i = 0, j = 0;
+            while (i < held.Length || j < snapshot.Length)
             {
-                error ??= $"{side}: duplicate price {FixedPoint.ToText(level.Price)} in snapshot";
-                return null;
+                long price, had = 0, has = 0;
+                if (j == snapshot.Length || (i < held.Length && Better(isBid, held[i].Price, snapshot[j].Price)))
+                {
+                    price = held[i].Price;
+                    had = held[i++].Quantity;
+                }
+                else if (i == held.Length || Better(isBid, snapshot[j].Price, held[i].Price))
+                {
+                    price = snapshot[j].Price;
+                    has = snapshot[j++].Quantity;
+                }
+                else
+                {
+                    price = held[i].Price;
+                    had = held[i++].Quantity;
+                    has = snapshot[j++].Quantity;
+                }
+                if (had == has || !range.Covers(isBid, price) || keep.BinarySearch(price) >= 0) continue;
+                side.Set(price, has);
+                if (previouslyVerified.Covers(isBid, price)) corrected++;
+                else filled++;
             }
         }
-        return map;
-    }
-
-    private static void MergeSide(BookSide side, bool bids, VerifiedRange range, Dictionary<long, long> snapshot,
-        IReadOnlySet<long> keep, VerifiedRange previouslyVerified, ref int corrected, ref int filled)
-    {
-        var held = new PriceLevel[side.Count];
-        var n = side.CopyTo(held);
-        var heldInRange = new HashSet<long>();
-        for (var i = 0; i < n; i++)
+        finally
         {
-            var level = held[i];
-            if (!range.Covers(bids, level.Price)) break; // best first: every later level is beyond too
-            heldInRange.Add(level.Price);
-            if (keep.Contains(level.Price)) continue;
-            var quantity = snapshot.GetValueOrDefault(level.Price);
-            if (quantity == level.Quantity) continue;
-            side.Set(level.Price, quantity);
-            Count(previouslyVerified.Covers(bids, level.Price), ref corrected, ref filled);
+            ArrayPool<PriceLevel>.Shared.Return(buffer);
         }
-        foreach (var (price, quantity) in snapshot)
-        {
-            if (heldInRange.Contains(price) || keep.Contains(price) || !range.Covers(bids, price)) continue;
-            side.Set(price, quantity);
-            Count(previouslyVerified.Covers(bids, price), ref corrected, ref filled);
-        }
-    }
-
-    private static void Count(bool verified, ref int corrected, ref int filled)
-    {
-        if (verified) corrected++;
-        else filled++;
     }
 
     private static int FirstBad(ReadOnlySpan<PriceLevel> levels)

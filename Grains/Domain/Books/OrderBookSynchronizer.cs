@@ -1,3 +1,4 @@
+using System.Buffers;
 using MarketData.Books;
 using MarketData.Instruments;
 using MarketData.Streams;
@@ -409,16 +410,40 @@ public sealed class OrderBookSynchronizer
         _refresh = null;
         var snapshot = refresh.Snapshot!;
         var id = snapshot.LastUpdateId;
-        var keepBids = new HashSet<long>();
-        var keepAsks = new HashSet<long>();
+        // The prices diffs newer than the snapshot changed, ascending: the book holds their newer quantities.
+        int bidCount = 0, askCount = 0;
         foreach (var diff in refresh.Diffs)
         {
             if (diff.FinalUpdateId <= id) continue;
-            foreach (var level in diff.Bids) keepBids.Add(level.Price);
-            foreach (var level in diff.Asks) keepAsks.Add(level.Price);
+            bidCount += diff.Bids.Length;
+            askCount += diff.Asks.Length;
         }
+        var keepBids = ArrayPool<long>.Shared.Rent(Math.Max(1, bidCount));
+        var keepAsks = ArrayPool<long>.Shared.Rent(Math.Max(1, askCount));
+        bool merged;
+        int corrected, filled;
+        string? error;
         var range = VerifiedRange.OfSnapshot(snapshot);
-        if (!Book.TryMergeWithin(range, snapshot.Bids, snapshot.Asks, keepBids, keepAsks, Verified, out var corrected, out var filled, out var error))
+        try
+        {
+            int b = 0, a = 0;
+            foreach (var diff in refresh.Diffs)
+            {
+                if (diff.FinalUpdateId <= id) continue;
+                foreach (var level in diff.Bids) keepBids[b++] = level.Price;
+                foreach (var level in diff.Asks) keepAsks[a++] = level.Price;
+            }
+            keepBids.AsSpan(0, b).Sort();
+            keepAsks.AsSpan(0, a).Sort();
+            merged = Book.TryMergeWithin(range, snapshot.Bids, snapshot.Asks, keepBids.AsSpan(0, b), keepAsks.AsSpan(0, a), Verified,
+                out corrected, out filled, out error);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(keepBids);
+            ArrayPool<long>.Shared.Return(keepAsks);
+        }
+        if (!merged)
         {
             Counters.BadLevels++;
             DiscardRefresh($"bad level in snapshot {id}: {error}");
