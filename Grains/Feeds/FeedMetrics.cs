@@ -58,6 +58,9 @@ public static class FeedMetrics
         Observe("marketdata.feed.rate_limited", "{response}", "REST answers 429/418 from the exchange", c => c.RateLimitHits);
         Observe("marketdata.feed.handovers", "{handover}", "Planned connection replacements completed", c => c.Handovers);
         Observe("marketdata.feed.silent_replacements", "{replacement}", "Open connections replaced because they delivered no frame for their silence limit", c => c.SilentReplacements);
+        Observe("marketdata.feed.coverage_refreshes_requested", "{request}", "Coverage refreshes books asked for (snapshots while synced)", c => c.CoverageRefreshesRequested);
+        Observe("marketdata.feed.coverage_refreshes_fetched", "{snapshot}", "Coverage refresh snapshots fetched and published", c => c.CoverageRefreshesFetched);
+        Observe("marketdata.feed.coverage_refreshes_failed", "{request}", "Coverage refresh fetches that failed, were refused or timed out", c => c.CoverageRefreshesFailed);
         Meter.CreateObservableCounter("marketdata.feed.events_published", () => Sum(c => c.EventsPublished, sinksOnly: true), "{event}", "Events handed to the market streams");
         Meter.CreateObservableGauge("marketdata.feed.rest_weight_used", () => Gauge(g => g.RestWeightUsed), "{weight}", "REST weight used in the current minute");
         Meter.CreateObservableGauge("marketdata.feed.rest_weight_limit", () => Gauge(g => g.RestWeightLimit), "{weight}", "REST weight allowed per minute");
