@@ -187,7 +187,8 @@ internal sealed class LoadConnection
     {
         Close();
         try { _socket.Abort(); } catch (ObjectDisposedException) { }
-        _context.Abort();
+        // The request may have ended meanwhile (the client left while the server shut down): nothing left to abort.
+        try { _context.Abort(); } catch (ObjectDisposedException) { }
     }
 
     private void ReleaseBuffers()

@@ -176,11 +176,13 @@ public static partial class MarketDataJson
             rows[t] = row;
         }
         return new HeatmapDocument(exchange, symbol, map.Metric, map.Times, map.PriceBuckets.Select(Text).ToArray(), Text(map.BucketSize),
-            map.Min, map.Max, rows, map.VerifiedFrom.Select(VerifiedEdge).ToArray(), map.VerifiedTo.Select(VerifiedEdge).ToArray());
+            map.Min, map.Max, rows,
+            map.VerifiedFrom.Select((from, t) => IsGapRow(map, t) ? null : Text(from)).ToArray(),
+            map.VerifiedTo.Select((to, t) => IsGapRow(map, t) ? null : Text(to)).ToArray());
     }
 
-    /// <summary>A row's verified edge as a decimal string; null for a gap row (stored as 0).</summary>
-    private static string? VerifiedEdge(long price) => price == 0 ? null : Text(price);
+    /// <summary>A gap row has no verified part (both edges 0); a real row's upper edge is above 0 even when its lower one is 0.</summary>
+    private static bool IsGapRow(Heatmap map, int row) => map.VerifiedFrom[row] == 0 && map.VerifiedTo[row] == 0;
 
     /// <summary>The body of <c>GET /api/v1/price/{symbol}</c>.</summary>
     public sealed record PriceDocument(string Exchange, string Symbol, string Price, string? Source, IReadOnlyList<string> Skipped);

@@ -40,7 +40,9 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     private string? _snapshotRequestReason;
     private Domain.Books.CoverageRefreshRule _refreshRule = null!;
     private TimeSpan _refreshPeriod;
-    private DateTime? _refreshRequestedAt;
+    private DateTime? _refreshRequestedAt;      // when this book last asked for a refresh (the minimum interval)
+    private DateTime? _refreshOutstandingSince; // when the refresh under way began (or was first seen, if not asked for)
+    private long _refreshSeen;                  // which one: the synchroniser's count of refreshes begun
 
     private readonly IMarketDataArchive? _archive;
     private readonly BookArchiveOptions _archiveOptions;
@@ -298,10 +300,21 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
     /// </summary>
     private async Task CheckCoverageAsync(DateTime now)
     {
-        if (_sync.RefreshOutstanding && _refreshRequestedAt is { } asked && now - asked > _options.RefreshTimeout)
+        if (!_sync.RefreshOutstanding) _refreshOutstandingSince = null;
+        else
         {
-            _sync.AbandonRefresh($"no snapshot merged within {_options.RefreshTimeout.TotalSeconds:F0} s");
-            _refreshRequestedAt = null;
+            // A refresh this grain did not begin (a snapshot nobody asked for, held until the diffs reach it) starts the
+            // clock when first seen; so does one begun after the last check saw another.
+            if (_refreshSeen != _sync.Counters.RefreshRequests || _refreshOutstandingSince is null)
+            {
+                _refreshSeen = _sync.Counters.RefreshRequests;
+                _refreshOutstandingSince = now;
+            }
+            if (now - _refreshOutstandingSince.Value > _options.RefreshTimeout)
+            {
+                _sync.AbandonRefresh($"no snapshot merged within {_options.RefreshTimeout.TotalSeconds:F0} s");
+                _refreshOutstandingSince = null;
+            }
         }
         if (_feed is not { Kind: FeedKind.BinanceSpot } feed) return;
         string? reason;
@@ -312,7 +325,8 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
             return;
         }
         if (reason is null || !_sync.BeginRefresh(reason)) return;
-        _refreshRequestedAt = now;
+        _refreshRequestedAt = _refreshOutstandingSince = now;
+        _refreshSeen = _sync.Counters.RefreshRequests;
         _refreshPeriod = SpreadPeriod();
         BookMetrics.Refreshes.Add(1, _exchangeTag, _symbolTag, OutcomeRequested);
         try
@@ -344,8 +358,10 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
         var asks = new PriceLevel[Math.Min(depth, _sync.Book.AskCount)];
         _sync.Book.CopyBids(bids);
         _sync.Book.CopyAsks(asks);
-        // Every level, as the views serve them, with the verified range stored beside them.
-        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids, asks, _sync.Verified);
+        // Every level up to the stored depth, as the views serve them, with the range the stored levels can vouch for:
+        // the book's, narrowed to the last stored level on a side cut at the depth.
+        var verified = _sync.Verified.Stored(bids, bids.Length < _sync.Book.BidCount, asks, asks.Length < _sync.Book.AskCount);
+        _archive.TryAddBookSnapshot(_instrument, time, _sync.Book.LastUpdateId, bids, asks, verified);
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;

@@ -38,6 +38,18 @@ public sealed class OrderBookOptions
     /// <summary>A refresh whose snapshot has not been merged after this long is given up (counted failed); the book stays synced.</summary>
     public TimeSpan RefreshTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Every problem with these settings, one sentence each; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>(RefreshRule().Validate());
+        if (StaleAfter <= TimeSpan.Zero) errors.Add($"StaleAfter {StaleAfter} must be positive.");
+        if (SnapshotRetryAfter <= TimeSpan.Zero) errors.Add($"SnapshotRetryAfter {SnapshotRetryAfter} must be positive.");
+        if (CheckInterval <= TimeSpan.Zero) errors.Add($"CheckInterval {CheckInterval} must be positive.");
+        if (MaxBufferedDiffs < 1) errors.Add($"MaxBufferedDiffs {MaxBufferedDiffs} must be at least 1.");
+        if (RefreshTimeout <= CheckInterval) errors.Add($"RefreshTimeout {RefreshTimeout} must be longer than CheckInterval {CheckInterval}.");
+        return errors;
+    }
+
     /// <summary>The refresh trigger as the pure domain rule takes it.</summary>
     public Domain.Books.CoverageRefreshRule RefreshRule() => new()
     {

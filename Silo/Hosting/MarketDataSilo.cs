@@ -126,7 +126,8 @@ public static class MarketDataSilo
         services.AddSingleton<IValidateOptions<BinanceFeedOptions>, BinanceFeedOptionsValidator>();
         services.AddOptions<FeedWatchdogOptions>().Bind(configuration.GetSection(FeedWatchdogOptions.Section));
         services.AddOptions<ReplayOptions>().Bind(configuration.GetSection("Replay"));
-        services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section));
+        services.AddOptions<OrderBookOptions>().Bind(configuration.GetSection(OrderBookOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OrderBookOptions>, OrderBookOptionsValidator>();
         services.AddOptions<CandleOptions>().Bind(configuration.GetSection(CandleOptions.Section));
         services.AddOptions<CobOptions>().Bind(configuration.GetSection(CobOptions.Section));
         services.AddOptions<BaseInputOptions>().Bind(configuration.GetSection(BaseInputOptions.Section)).ValidateOnStart();
@@ -239,6 +240,15 @@ internal sealed class BaseInputOptionsValidator : IValidateOptions<BaseInputOpti
 {
     public ValidateOptionsResult Validate(string? name, BaseInputOptions options)
         => options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+}
+
+/// <summary>Fails silo start-up with every problem in <c>Books</c>, one sentence each.</summary>
+internal sealed class OrderBookOptionsValidator : IValidateOptions<OrderBookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OrderBookOptions options)
+        => options.Validate() is { Count: > 0 } errors
+            ? ValidateOptionsResult.Fail($"Invalid {OrderBookOptions.Section} settings: " + string.Join(" ", errors))
+            : ValidateOptionsResult.Success;
 }
 
 /// <summary>Fails silo start-up with the problem in <c>ModelOutputs</c>.</summary>

@@ -22,14 +22,21 @@ public class BookViewsTests
     }
 
     [Fact]
-    public void Levels_beyond_a_cut_off_snapshot_are_not_served_because_they_may_have_holes()
+    public void Levels_beyond_a_cut_off_snapshot_are_served_and_counted_as_beyond_the_verified_range()
     {
         var sync = SyncedWithThreeLevelsASide(limit: 3);
         AddLevelsOutsideAndInside(sync);
         var view = BookViews.Create(Btc, sync, depth: 10);
-        Assert.Equal([100m, 99m, 98.5m, 98m], view.Bids.Select(l => l.Price));
-        Assert.Equal([101m, 102m, 103m], view.Asks.Select(l => l.Price));
+        Assert.Equal([100m, 99m, 98.5m, 98m, 97m], view.Bids.Select(l => l.Price));
+        Assert.Equal([101m, 102m, 103m, 104m], view.Asks.Select(l => l.Price));
         Assert.Equal(100m, view.BestBid!.Value.Price);
+        Assert.Equal((98m, 103m), (view.VerifiedBidFloor, view.VerifiedAskCeiling));
+        Assert.Equal((1, 1), (view.BidsBeyondVerified, view.AsksBeyondVerified));
+
+        // A view shallower than the bound counts none beyond it.
+        var top = BookViews.Create(Btc, sync, depth: 2);
+        Assert.Equal((0, 0), (top.BidsBeyondVerified, top.AsksBeyondVerified));
+        Assert.Equal(98m, top.VerifiedBidFloor);
     }
 
     [Theory]
@@ -42,6 +49,9 @@ public class BookViewsTests
         var view = BookViews.Create(Btc, sync, depth: 10);
         Assert.Equal([100m, 99m, 98.5m, 98m, 97m], view.Bids.Select(l => l.Price));
         Assert.Equal([101m, 102m, 103m, 104m], view.Asks.Select(l => l.Price));
+        Assert.Null(view.VerifiedBidFloor);
+        Assert.Null(view.VerifiedAskCeiling);
+        Assert.Equal((0, 0), (view.BidsBeyondVerified, view.AsksBeyondVerified));
     }
 
     /// <summary>A diff adding levels outside the snapshot's range (97, 104) and inside it (98.5).</summary>

@@ -159,6 +159,21 @@ public class BookCoverageTests
         Assert.Equal(new VerifiedRange(P(90), P(101)), sync.Verified);
     }
 
+    [Fact]
+    public void A_stored_copy_cut_at_its_depth_vouches_only_down_to_its_last_stored_level()
+    {
+        var range = new VerifiedRange(P(95), P(106));
+        PriceLevel[] bids = [L(100, 1), L(99, 1), L(98, 1)];
+        PriceLevel[] asks = [L(101, 1), L(102, 1), L(107, 1)];
+        // Bids cut at the depth while still inside the range: the floor moves up to the last stored bid. Asks reach past
+        // the ceiling before the cut: the ceiling stands (the stored 107 is beyond it, as in the live book).
+        Assert.Equal(new VerifiedRange(P(98), P(106)), range.Stored(bids, bidsCut: true, asks, asksCut: true));
+        // Nothing cut: the book's own range.
+        Assert.Equal(range, range.Stored(bids, bidsCut: false, asks, asksCut: false));
+        // A whole side stored whole stays whole; cut, it ends at its last level.
+        Assert.Equal(new VerifiedRange(P(98), long.MaxValue), VerifiedRange.Everything.Stored(bids, true, asks, false));
+    }
+
     // ------------------------------------------------------------------ refresh
 
     [Fact]
@@ -430,6 +445,16 @@ public class BookCoverageTests
         sync.AbandonRefresh("test");
         sync.MarkStale("quiet");
         Assert.Null(Rule.Reason(sync, due, null, Rule.Period));
+    }
+
+    [Fact]
+    public void Invalid_book_settings_are_named_one_sentence_each()
+    {
+        var errors = new MarketData.Actors.OrderBookOptions { RefreshWithinShare = 1.5, RefreshTimeout = TimeSpan.Zero, MaxBufferedDiffs = 0 }.Validate();
+        Assert.Equal(3, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("RefreshWithinShare 1.5", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("RefreshTimeout", StringComparison.Ordinal));
+        Assert.Empty(new MarketData.Actors.OrderBookOptions().Validate());
     }
 
     [Fact]

@@ -99,6 +99,38 @@ public sealed class BinanceSilenceWatchdogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_replacement_lost_after_some_symbols_switched_to_it_hands_them_back_and_their_books_recover()
+    {
+        await using var h = await BinanceFeedHarness.StartAsync(output, Watchdog);
+        await h.WaitConnectedAsync();
+        await h.Server.EmitAsync(10);
+        await h.AssertBooksMatchServerAsync();
+        var old = h.Server.Connections[0];
+
+        h.Server.Stall();
+        await h.WaitDeliveredAsync();
+        h.Time.Advance(Limit);
+        await h.WaitUntilAsync(() => h.Server.ConnectionsAccepted == 2 && h.Feed.GetStatus().Connections == 2, "replacement connected");
+        // Only BTCUSDT moves: it switches to the replacement on its first event there; ETHUSDT stays pending.
+        await h.WaitUntilAsync(() => h.IsCaughtUp("BTCUSDT") && h.Book("BTCUSDT").Book.LastUpdateId > 1_010, "BTCUSDT on the replacement",
+            between: () => h.Server.EmitAsync(1, "BTCUSDT"));
+
+        // The replacement dies before the handover completes.
+        await h.Server.CloseConnectionAsync(h.Server.Connections[1]);
+        await h.WaitUntilAsync(() => h.Feed.GetStatus().Connections == 1, "replacement gone");
+        var interruptions = h.Sink.EventsOf<FeedInterrupted>(BinanceFeedHarness.Instrument("BTCUSDT"));
+        Assert.Contains(interruptions, i => i.Reason.Contains("replacement connection lost", StringComparison.Ordinal));
+        Assert.Equal(BookStatus.Stale, h.Book("BTCUSDT").Status);
+
+        // The old connection speaks again: BTCUSDT is its symbol once more (not stranded on the dead replacement), and
+        // both books follow the market.
+        h.Server.EndStall();
+        await h.AssertBooksMatchServerAsync();
+        Assert.Equal(FakeCloseKind.Open, old.Closed);
+        foreach (var symbol in h.Symbols) h.AssertNoDuplicates(symbol);
+    }
+
+    [Fact]
     public async Task A_quiet_symbol_beside_a_busy_one_never_makes_the_connection_silent()
     {
         await using var h = await BinanceFeedHarness.StartAsync(output, Watchdog);

@@ -361,6 +361,7 @@ public sealed class OrderBookSynchronizer
                 return SyncAction.None;
             }
             _refresh = new Refresh(Book.LastUpdateId, "snapshot not asked for");
+            Counters.RefreshRequests++;
         }
         var refresh = _refresh;
         if (refresh.Snapshot is not null)
@@ -452,6 +453,8 @@ public sealed class OrderBookSynchronizer
         if (Book.IsCrossed)
         {
             Counters.CrossedBooks++;
+            Counters.RefreshesDiscarded++;
+            LastRefresh = $"discarded: merging snapshot {id} crossed the book, which resyncs";
             return StartResync($"crossed book after merging refresh snapshot {id}");
         }
         Verified = Verified.Union(range);

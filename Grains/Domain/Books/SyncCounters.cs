@@ -18,7 +18,7 @@ public sealed class SyncCounters
     public long SnapshotsRejected { get; internal set; }
     /// <summary>Snapshot requests issued (at most one outstanding at a time).</summary>
     public long SnapshotRequests { get; internal set; }
-    /// <summary>Coverage refreshes begun (a fresh snapshot for a synced book).</summary>
+    /// <summary>Coverage refreshes begun: asked for, or a snapshot not asked for that reached a synced book and could be merged.</summary>
     public long RefreshRequests { get; internal set; }
     /// <summary>Refresh snapshots bridged and merged.</summary>
     public long RefreshesApplied { get; internal set; }

@@ -49,6 +49,15 @@ public readonly record struct VerifiedRange(long BidFloor, long AskCeiling)
         return new VerifiedRange(bid, ask);
     }
 
+    /// <summary>
+    /// The range a stored copy of the book can vouch for: this range, narrowed on each side whose stored levels
+    /// (best first) stop short of the book's (<paramref name="bidsCut"/>, <paramref name="asksCut"/>) to the last stored
+    /// level, since the levels below it were not stored.
+    /// </summary>
+    public VerifiedRange Stored(ReadOnlySpan<PriceLevel> bids, bool bidsCut, ReadOnlySpan<PriceLevel> asks, bool asksCut) => new(
+        bidsCut && bids.Length > 0 ? Math.Max(BidFloor, bids[^1].Price) : BidFloor,
+        asksCut && asks.Length > 0 ? Math.Min(AskCeiling, asks[^1].Price) : AskCeiling);
+
     /// <summary>Binance's default REST depth limit: a side this long from a snapshot of unknown limit may be cut off.</summary>
     public const int DefaultSnapshotLimit = 100;
 

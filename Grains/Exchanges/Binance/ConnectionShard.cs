@@ -364,8 +364,10 @@ internal sealed class ConnectionShard
         if (connection == replacement)
         {
             _logger.LogWarning("Binance shard {Shard}: replacement connection {Id} lost during handover: {Reason}.", Index, connection.Id, reason);
+            var lostAt = _time.GetUtcNow().UtcDateTime;
+            var owner = active is { IsOpen: true } ? active : null;
             foreach (var symbol in Symbols)
-                lock (symbol.Gate) symbol.CancelHandover(connection);
+                lock (symbol.Gate) symbol.CancelHandover(connection, owner, lostAt);
             lock (_lock) _replacement = null;
             // Retry after a backoff delay: a server that accepts and drops replacements must not get a tight
             // connect loop (Binance bans IPs beyond 300 connection attempts in 5 minutes).

@@ -104,9 +104,24 @@ internal sealed class SymbolRoute
         _buffer.Clear();
     }
 
-    /// <summary>Abandons a handover whose replacement connection failed. Caller holds the gate.</summary>
-    public void CancelHandover(BinanceConnection replacement)
+    /// <summary>
+    /// Abandons a handover whose replacement connection failed. A symbol that had already switched to it goes back to
+    /// <paramref name="active"/> (or to no connection), and its book is told the data was interrupted: what the lost
+    /// replacement had not yet delivered is gone, so the book must prove the stream contiguous again or resync. Caller
+    /// holds the gate.
+    /// </summary>
+    public void CancelHandover(BinanceConnection replacement, BinanceConnection? active, DateTime now)
     {
+        if (Owner == replacement)
+        {
+            Owner = active;
+            Pending = null;
+            _switchOnFirstEvent = false;
+            _buffer.Clear();
+            DiffSinceConnect = false;
+            Publish(new FeedInterrupted { ReceivedAt = now, Reason = "replacement connection lost during the handover" });
+            return;
+        }
         if (Pending != replacement) return;
         Pending = null;
         _switchOnFirstEvent = false;
