@@ -44,7 +44,7 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
 
     private bool AssertSame(string frame) => AssertSame(Encoding.UTF8.GetBytes(frame));
 
-    [Fact]
+    [SkippableFact]
     public void Canonical_layouts_take_the_fast_path_with_the_same_result()
     {
         Assert.True(AssertSame(Canonical));
@@ -64,7 +64,7 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
         Assert.Equal(2, diff.Asks.Length);
     }
 
-    [Theory]
+    [SkippableTheory]
     // Layout variations the fast path declines; the general path accepts them.
     [InlineData("""{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]} }""")]
     [InlineData("""{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}}  """)]
@@ -114,7 +114,7 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
     [InlineData("""{"stream":"btcusdt@depth","data":{"e":"depthUpdatex","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}}""")]
     public void Variants_give_the_general_result(string frame) => AssertSame(frame);
 
-    [Fact]
+    [SkippableFact]
     public void Control_characters_and_invalid_utf8_give_the_general_result()
     {
         var frame = Encoding.UTF8.GetBytes(Canonical);
@@ -131,7 +131,7 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Every_truncation_gives_the_general_result()
     {
         foreach (var text in new[] { Canonical, RawCanonical })
@@ -145,7 +145,7 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Random_byte_mutations_give_the_general_result()
     {
         var random = new Random(20240808);
@@ -166,7 +166,7 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Many_levels_grow_the_arrays_and_the_side_limit_is_kept()
     {
         static string Frame(int levels) =>
@@ -180,15 +180,12 @@ public class BinanceDepthFastPathTests(ITestOutputHelper output)
         Assert.Equal(BinanceFrameKind.Malformed, _fast.Kind);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Whole_recording_takes_the_fast_path_with_the_general_result()
     {
         var folder = HftbacktestBookReplayTests.FindHftbacktestFolder();
         if (folder is null)
-        {
-            output.WriteLine("skipped: ../shared/data/hftbacktest absent");
-            return;
-        }
+            throw new SkipException("../shared/data/hftbacktest absent");
 
         var depthFrames = 0;
         var fastFrames = 0;

@@ -46,10 +46,10 @@ public sealed class ReplayClusterTests : IAsyncLifetime
         await _cluster.DisposeAsync();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Replayed_sample_leaves_every_book_grain_equal_to_the_domain_replay()
     {
-        if (_sample is null || _cluster is null) return; // samples/ missing: nothing to replay
+        if (_sample is null || _cluster is null) throw new SkipException("samples/ missing: nothing to replay");
         var expected = ReplayInDomain(_sample);
         var client = new MarketDataClient(_cluster.Client);
 

@@ -18,7 +18,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
 
     private static string Text(RecordedFrame frame) => Encoding.UTF8.GetString(frame.Payload.Span);
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(true, "looks-plain.rec")]
     [InlineData(false, "looks-compressed.rec.gz")]
     public void Detects_gzip_by_magic_bytes_not_by_name(bool gzip, string name)
@@ -30,7 +30,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((200L, FrameSource.RestDepth, "ETHUSDT", Snapshot(7)), (frames[1].ReceivedAtNs, frames[1].Source, frames[1].Symbol, Text(frames[1])));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Handles_crlf_line_ends_and_skips_an_unterminated_last_line()
     {
         var path = _files.FilePath("crlf.rec");
@@ -41,7 +41,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("crlf.rec:3: last line has no newline", Assert.Single(reader.Problems), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Hftbacktest_snapshot_line_gets_the_symbol_of_the_files_streams_even_when_it_comes_first()
     {
         var path = _files.Write("btc.gz", ["10 " + Snapshot(99), "20 " + Depth("BTCUSDT", 100), "30 " + Depth("BTCUSDT", 101)], gzip: true);
@@ -57,7 +57,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.All(frames.Skip(1), f => Assert.Equal(FrameSource.WebSocket, f.Source));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Files_of_one_symbol_play_in_time_order_as_one_session_whatever_order_they_are_given_in()
     {
         var day2 = _files.Write("btcusdt_20240809.gz", ["300 " + Depth("BTCUSDT", 3), "400 " + Depth("BTCUSDT", 4)], gzip: true);
@@ -69,7 +69,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(5, reader.LinesRead);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Sessions_of_different_symbols_are_merged_by_receive_time()
     {
         var btc = _files.Write("btc.gz", ["100 " + Depth("BTCUSDT", 1), "130 " + Snapshot(1), "160 " + Depth("BTCUSDT", 2), "400 " + Depth("BTCUSDT", 3)], gzip: true);
@@ -86,7 +86,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("ETHUSDT", frames[5].Symbol);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Malformed_lines_are_counted_and_skipped_with_their_line_numbers()
     {
         var problems = new List<string>();
@@ -119,7 +119,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(problems, p => p.Contains("bad.rec:8: bad base64", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_file_that_breaks_off_mid_gzip_plays_up_to_the_break()
     {
         var lines = Enumerable.Range(1, 20_000).Select(i => $"{i} ws {{\"n\":{i},\"pad\":\"{Guid.NewGuid()}\"}}").ToArray();
@@ -140,7 +140,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         Assert.All(reader.Problems, p => Assert.Contains($"cut.rec.gz:{frames.Count + 1}: last line has no newline", p, StringComparison.Ordinal));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_missing_or_undecodable_file_throws_a_recording_exception()
     {
         Assert.Throws<RecordingException>(() => new RecordingReader([_files.FilePath("missing.rec.gz")]).Plan());
@@ -150,7 +150,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(ex.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Reads_the_hftbacktest_spot_files_as_two_merged_sessions()
     {
         string?[] paths =
@@ -160,7 +160,7 @@ public sealed class RecordingReaderTests(ITestOutputHelper output) : IDisposable
             RecordingTestFiles.SharedData("hftbacktest/binance-spot_btcusdt_20240808.gz"),
             RecordingTestFiles.SharedData("hftbacktest/binance-spot_ethusdt_20240808.gz"),
         ];
-        if (paths.Any(p => p is null)) { output.WriteLine("skipped: ../shared/data/hftbacktest absent"); return; }
+        if (paths.Any(p => p is null)) throw new SkipException("../shared/data/hftbacktest absent");
 
         var reader = new RecordingReader(paths!);
         var sessions = reader.Plan();

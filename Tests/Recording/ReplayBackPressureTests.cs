@@ -33,11 +33,11 @@ public class ReplayBackPressureTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_max_speed_replay_never_overflows_a_sink_smaller_than_the_recording()
     {
         var sample = RecordingTestFiles.Sample();
-        if (sample is null) return; // samples/ missing
+        if (sample is null) throw new SkipException("samples/ missing");
         var sink = new BoundedSink(capacity: ReplayFeedBase.FlushEvery);
         await using var replay = new ReplayFeed(new ReplayOptions { Files = [sample], Speed = 0 }, sink, TimeProvider.System, NullLogger.Instance);
         await replay.StartAsync(CancellationToken.None);

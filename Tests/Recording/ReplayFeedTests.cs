@@ -23,11 +23,11 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
     private static ReplayFeed Feed(IMarketEventSink sink, TimeProvider time, double speed, params string[] files)
         => new(new ReplayOptions { Files = [.. files], Speed = speed }, sink, time, NullLogger.Instance);
 
-    [Fact]
+    [SkippableFact]
     public async Task Shipped_sample_replays_into_two_synced_books_with_no_gaps()
     {
         var sample = RecordingTestFiles.Sample();
-        if (sample is null) { output.WriteLine("skipped: samples/ not found from the test binaries"); return; }
+        if (sample is null) throw new SkipException("samples/ not found from the test binaries");
         long fileLines;
         using (var gzip = new GZipStream(File.OpenRead(sample), CompressionMode.Decompress))
         {
@@ -114,7 +114,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Null(feed.GetStatus().LastError);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Hftbacktest_files_replay_both_days_of_both_symbols_into_synced_books()
     {
         string?[] paths =
@@ -124,7 +124,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
             RecordingTestFiles.SharedData("hftbacktest/binance-spot_btcusdt_20240808.gz"),
             RecordingTestFiles.SharedData("hftbacktest/binance-spot_ethusdt_20240809.gz"),
         ];
-        if (paths.Any(p => p is null)) { output.WriteLine("skipped: ../shared/data/hftbacktest absent"); return; }
+        if (paths.Any(p => p is null)) throw new SkipException("../shared/data/hftbacktest absent");
 
         // Books fed straight from the sink as events arrive, as book grains would be.
         var books = new Dictionary<string, OrderBookSynchronizer>(StringComparer.Ordinal);
@@ -171,7 +171,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1.0)]
     [InlineData(2.0)]
     public async Task Recorded_pace_waits_on_the_time_provider(double speed)
@@ -211,7 +211,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(3500 / speed));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(0.0)]
     [InlineData(double.PositiveInfinity)]
     public async Task Max_speed_does_not_wait(double speed)
@@ -232,7 +232,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(start.UtcDateTime, feed.GetStatus().CompletedAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Malformed_unknown_and_bad_lines_are_counted_and_interrupt_the_symbol()
     {
         var path = _files.Write("faults.rec",
@@ -263,7 +263,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, sink.Events.Count(e => e.Event is BookTickerEvent));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Snapshot_requests_are_counted_without_raising_an_error()
     {
         var path = _files.Write("one.rec", [$"100 ws {BookTicker("BTCUSDT", 1)}"], gzip: false);
@@ -276,7 +276,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(FeedState.Stopped, status.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unreadable_file_fails_the_replay_with_the_reason()
     {
         var missing = _files.FilePath("missing.rec.gz");
@@ -291,7 +291,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, sink.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Dispose_stops_a_paced_replay()
     {
         var path = _files.Write("slow.rec", [$"100 ws {BookTicker("BTCUSDT", 1)}", $"{100 + 3_600_000_000_000L} ws {BookTicker("BTCUSDT", 2)}"], gzip: false);
@@ -305,7 +305,7 @@ public sealed class ReplayFeedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1, sink.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Options_are_checked()
     {
         var sink = new ListSink();

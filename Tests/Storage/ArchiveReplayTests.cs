@@ -29,11 +29,11 @@ public sealed class ArchiveReplayTests(PostgresFixture fixture, ITestOutputHelpe
 {
     private static readonly Instrument Eth = new("binance", "ETHUSDT");
 
-    [Fact]
+    [SkippableFact]
     public async Task A_replayed_session_is_archived_and_replays_from_the_database_through_the_grains()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
-        if (RecordingTestFiles.Sample() is not { } sample) { output.WriteLine("skipped: samples/ absent"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
+        if (RecordingTestFiles.Sample() is not { } sample) throw new SkipException("samples/ absent");
         var database = await server.CreateDatabaseAsync("archive");
         await ClusterSetup.PrepareDatabaseAsync(database);
         var recorded = RecordedFacts.TradeCounts(sample);

@@ -11,17 +11,14 @@ namespace MarketData.Tests.Domain.Candles;
 /// </summary>
 public class StaticKlinesTests(ITestOutputHelper output)
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData("BTCUSDT")]
     [InlineData("ETHUSDT")]
     public void Aggregating_hours_reproduces_every_complete_exchange_day(string symbol)
     {
         var folder = CandleTestData.FindSharedFolder("static-klines");
         if (folder is null)
-        {
-            output.WriteLine("skipped: ../shared/data/static-klines absent");
-            return;
-        }
+            throw new SkipException("../shared/data/static-klines absent");
         var hours = CandleTestData.ReadKlineCsv(Path.Combine(folder, $"{symbol}-1h.csv.gz"));
         var days = CandleTestData.ReadKlineCsv(Path.Combine(folder, $"{symbol}-1d.csv"));
 
@@ -56,17 +53,14 @@ public class StaticKlinesTests(ITestOutputHelper output)
         Assert.True(aggregator.Counters.Incomplete > 0);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("BTCUSDT")]
     [InlineData("ETHUSDT")]
     public void Hourly_outages_are_gaps_and_cut_short_bars_are_accepted(string symbol)
     {
         var folder = CandleTestData.FindSharedFolder("static-klines");
         if (folder is null)
-        {
-            output.WriteLine("skipped: ../shared/data/static-klines absent");
-            return;
-        }
+            throw new SkipException("../shared/data/static-klines absent");
         var hours = new CandleSeries(Timeframe.OneHour, capacity: 100_000);
         foreach (var candle in CandleTestData.ReadKlineCsv(Path.Combine(folder, $"{symbol}-1h.csv.gz")))
             Assert.Equal(CandleApplyResult.Appended, hours.Apply(candle).Result);
@@ -96,15 +90,12 @@ public class StaticKlinesTests(ITestOutputHelper output)
 
     private static long Ms(int y, int mo, int d, int h) => new DateTimeOffset(y, mo, d, h, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
-    [Fact]
+    [SkippableFact]
     public void Default_capacity_truncates_the_old_outages_to_what_it_can_hold()
     {
         var folder = CandleTestData.FindSharedFolder("static-klines");
         if (folder is null)
-        {
-            output.WriteLine("skipped: ../shared/data/static-klines absent");
-            return;
-        }
+            throw new SkipException("../shared/data/static-klines absent");
         var hours = new CandleSeries(Timeframe.OneHour);
         foreach (var candle in CandleTestData.ReadKlineCsv(Path.Combine(folder, "BTCUSDT-1h.csv.gz"))) hours.Apply(candle);
         // The series is contiguous since 2023-03-24: the last 1,500 hours hold no gap.

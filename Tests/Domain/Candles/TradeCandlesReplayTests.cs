@@ -19,17 +19,14 @@ public class TradeCandlesReplayTests(ITestOutputHelper output)
 {
     private static readonly string[] Days = ["20240808", "20240809"];
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("btcusdt", "BTCUSDT")]
     [InlineData("ethusdt", "ETHUSDT")]
     public void Candles_built_from_trades_contain_every_trade_and_add_up(string file, string symbol)
     {
         var folder = CandleTestData.FindSharedFolder("hftbacktest");
         if (folder is null)
-        {
-            output.WriteLine("skipped: ../shared/data/hftbacktest absent");
-            return;
-        }
+            throw new SkipException("../shared/data/hftbacktest absent");
         var trades = ReadTrades(Days.Select(day => Path.Combine(folder, $"binance-spot_{file}_{day}.gz")));
         Assert.NotEmpty(trades);
 

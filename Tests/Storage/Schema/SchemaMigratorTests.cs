@@ -15,7 +15,7 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
     private static readonly string[] OrleansScripts = ["001-orleans-query.sql", "002-orleans-clustering.sql", "003-orleans-persistence.sql", "004-orleans-reminders.sql"];
     private static readonly string[] OrleansTables = ["orleansquery", "orleansmembershipversiontable", "orleansmembershiptable", "orleansstorage", "orleansreminderstable"];
 
-    [Fact]
+    [SkippableFact]
     public void The_embedded_scripts_are_found_in_file_name_order()
     {
         var names = Embedded.Select(s => s.Name).ToList();
@@ -26,10 +26,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(Embedded[0].Checksum, new SchemaScript("x.sql", Embedded[0].Sql.ReplaceLineEndings("\r\n")).Checksum);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Migrating_twice_applies_every_script_once_and_installs_every_query_key()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = await server.CreateDatabaseAsync("migrate");
         var logger = new RecordingLogger(output);
 
@@ -51,10 +51,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(Embedded.Select(s => $"{s.Name} {s.Checksum}"), recorded);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Three_migrators_started_together_apply_each_script_exactly_once()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = await server.CreateDatabaseAsync("concurrent");
         var logger = new RecordingLogger(output);
 
@@ -70,10 +70,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(all.Count, await Db.ScalarAsync<long>(cs, $"SELECT count(*) FROM {SchemaMigrator.MigrationsTable}"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_migrator_waits_while_another_holds_the_lock()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = await server.CreateDatabaseAsync("waits");
         var logger = new RecordingLogger(output);
 
@@ -94,10 +94,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database() AND l.locktype = 'advisory'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_script_whose_checksum_changed_is_applied_again_and_logged()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = await server.CreateDatabaseAsync("changed");
         var logger = new RecordingLogger(output);
         await SchemaMigrator.MigrateAsync(cs, logger);
@@ -116,10 +116,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(checksum, await Db.ScalarAsync<string>(cs, $"SELECT checksum FROM {SchemaMigrator.MigrationsTable} WHERE name = '003-orleans-persistence.sql'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_failing_script_is_rolled_back_and_named_while_the_scripts_before_it_stay_applied()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = await server.CreateDatabaseAsync("failing");
         SchemaScript[] scripts =
         [
@@ -141,10 +141,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database() AND l.locktype = 'advisory'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_migrator_whose_connection_dies_mid_script_reports_it_and_leaves_nothing_half_applied()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = await server.CreateDatabaseAsync("killed");
         SchemaScript[] scripts = [new("a-slow.sql", "CREATE TABLE slow_table (v int); SELECT pg_sleep(60);")];
 
@@ -162,10 +162,10 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Equal(["a-slow.sql"], (await SchemaMigrator.MigrateAsync(cs, [new("a-slow.sql", "CREATE TABLE slow_table (v int);")], new RecordingLogger(output), default)).Applied);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_missing_database_is_reported_by_name_and_not_created()
     {
-        if (fixture.Server is not { } server) { output.WriteLine($"skipped: {PostgresServer.Unavailable}"); return; }
+        if (fixture.Server is not { } server) throw new SkipException($"{PostgresServer.Unavailable}");
         var cs = server.ConnectionString("no_such_database");
 
         var error = await Assert.ThrowsAsync<SchemaMigrationException>(() => SchemaMigrator.MigrateAsync(cs, new RecordingLogger(output)));
@@ -175,7 +175,7 @@ public sealed class SchemaMigratorTests(PostgresFixture fixture, ITestOutputHelp
         Assert.False(await Db.ScalarAsync<bool>(server.AdminConnectionString, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'no_such_database')"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unreachable_server_is_reported_with_host_port_and_the_configuration_key()
     {
         int port;

@@ -18,10 +18,10 @@ public sealed class TimeSeriesWriterTests(PostgresFixture fixture, ITestOutputHe
     private TimeSeriesWriter Writer(string connectionString, TimeSeriesOptions? options = null, TimeProvider? time = null)
         => new(connectionString, options ?? new TimeSeriesOptions(), time ?? new FakeTimeProvider(Now), new OutputLogger<TimeSeriesWriter>(output));
 
-    [Fact]
+    [SkippableFact]
     public async Task Rows_of_every_table_round_trip_through_copy_batches()
     {
-        if (fixture.Server is not { } server) { output.WriteLine("skipped: " + PostgresServer.Unavailable); return; }
+        if (fixture.Server is not { } server) throw new SkipException(PostgresServer.Unavailable);
         var db = await server.CreateDatabaseAsync("ts_roundtrip");
         var t0 = Ms(Now) - 3_600_000;
         await using var writer = Writer(db, new TimeSeriesOptions { BatchSize = 1_000 });
@@ -101,10 +101,10 @@ public sealed class TimeSeriesWriterTests(PostgresFixture fixture, ITestOutputHe
         Assert.Equal(2_500L, await ScalarAsync<long>(db, "SELECT count(*) FROM trades"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_repaired_candle_replaces_the_stored_one_and_the_last_update_in_a_batch_wins()
     {
-        if (fixture.Server is not { } server) { output.WriteLine("skipped: " + PostgresServer.Unavailable); return; }
+        if (fixture.Server is not { } server) throw new SkipException(PostgresServer.Unavailable);
         var db = await server.CreateDatabaseAsync("ts_candles");
         await using var writer = Writer(db);
         await writer.StartAsync(CancellationToken.None);
@@ -130,10 +130,10 @@ public sealed class TimeSeriesWriterTests(PostgresFixture fixture, ITestOutputHe
         Assert.Equal(4, writer.Counters.Candles.Written);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Trades_written_again_are_stored_once()
     {
-        if (fixture.Server is not { } server) { output.WriteLine("skipped: " + PostgresServer.Unavailable); return; }
+        if (fixture.Server is not { } server) throw new SkipException(PostgresServer.Unavailable);
         var db = await server.CreateDatabaseAsync("ts_dupes");
         await using var writer = Writer(db);
         await writer.StartAsync(CancellationToken.None);
@@ -150,10 +150,10 @@ public sealed class TimeSeriesWriterTests(PostgresFixture fixture, ITestOutputHe
         Assert.Equal(0, writer.Counters.Trades.FailedBatches);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Rows_the_database_refuses_are_rejected_alone_and_counted()
     {
-        if (fixture.Server is not { } server) { output.WriteLine("skipped: " + PostgresServer.Unavailable); return; }
+        if (fixture.Server is not { } server) throw new SkipException(PostgresServer.Unavailable);
         var db = await server.CreateDatabaseAsync("ts_reject");
         await using var writer = Writer(db);
         await writer.StartAsync(CancellationToken.None);
@@ -176,10 +176,10 @@ public sealed class TimeSeriesWriterTests(PostgresFixture fixture, ITestOutputHe
         Assert.Empty(await ColumnAsync<long>(db, "SELECT trade_id FROM trades WHERE trade_id IN (17, 60)"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Partitions_exist_for_today_and_ahead_old_days_come_on_demand_and_retention_drops_only_old_ones()
     {
-        if (fixture.Server is not { } server) { output.WriteLine("skipped: " + PostgresServer.Unavailable); return; }
+        if (fixture.Server is not { } server) throw new SkipException(PostgresServer.Unavailable);
         var db = await server.CreateDatabaseAsync("ts_partitions");
         var time = new FakeTimeProvider(Now);
         await using var writer = Writer(db, new TimeSeriesOptions { PartitionsAhead = 2 }, time);
