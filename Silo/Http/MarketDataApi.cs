@@ -188,8 +188,42 @@ public static class MarketDataApi
     internal static Task<bool> IsFollowedAsync(IGrainFactory grains, Instrument instrument)
         => grains.GetGrain<IFeedRegistryGrain>(0).IsFollowedAsync(instrument.Exchange, instrument.Symbol);
 
-    internal static IResult NotFollowed(Instrument instrument)
-        => Error(StatusCodes.Status404NotFound, $"No feed follows {instrument}.", "GET /api/v1/feeds lists the followed symbols.");
+    /// <summary>
+    /// 404 for a symbol no feed follows, except while the silo is starting: until every feed this host runs
+    /// (<see cref="Hosting.ActiveFeeds"/>) has registered its symbols, 503 "starting" with <c>Retry-After</c>, since the
+    /// symbol may yet be followed. Decided when the result is written, so every route shares the rule.
+    /// </summary>
+    internal static IResult NotFollowed(Instrument instrument) => new NotFollowedResult(instrument);
+
+    private sealed class NotFollowedResult(Instrument instrument) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            var services = context.RequestServices;
+            if (services.GetService<Hosting.ActiveFeeds>() is { } active && services.GetService<IGrainFactory>() is { } grains)
+            {
+                string[] missing;
+                try
+                {
+                    var registered = await grains.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
+                    missing = [.. active.All.Select(f => f.FeedId).Where(id => !registered.Any(r => r.FeedId == id))];
+                }
+                catch (Exception ex) when (ex is TimeoutException or OrleansException)
+                {
+                    await Error(StatusCodes.Status503ServiceUnavailable, "The cluster did not answer in time.", ex.Message).ExecuteAsync(context);
+                    return;
+                }
+                if (missing.Length > 0)
+                {
+                    context.Response.Headers.RetryAfter = "1";
+                    await Error(StatusCodes.Status503ServiceUnavailable, $"Starting: feed {string.Join(", ", missing)} has not registered its symbols yet.",
+                        "Retry in a second; GET /api/v1/feeds lists the feeds running.").ExecuteAsync(context);
+                    return;
+                }
+            }
+            await Error(StatusCodes.Status404NotFound, $"No feed follows {instrument}.", "GET /api/v1/feeds lists the followed symbols.").ExecuteAsync(context);
+        }
+    }
 
     internal static bool TryInt(string? text, int fallback, int min, int max, out int value)
     {
