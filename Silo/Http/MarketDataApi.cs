@@ -190,7 +190,7 @@ public static class MarketDataApi
 
     /// <summary>
     /// 404 for a symbol no feed follows, except while the silo is starting: until every feed this host runs
-    /// (<see cref="Hosting.ActiveFeeds"/>) has registered its symbols, 503 "starting" with <c>Retry-After</c>, since the
+    /// (<see cref="Hosting.ActiveFeeds"/>) has registered with at least one symbol, 503 "starting" with <c>Retry-After</c>, since the
     /// symbol may yet be followed. Decided when the result is written, so every route shares the rule.
     /// </summary>
     internal static IResult NotFollowed(Instrument instrument) => new NotFollowedResult(instrument);
@@ -206,7 +206,8 @@ public static class MarketDataApi
                 try
                 {
                     var registered = await grains.GetGrain<IFeedRegistryGrain>(0).GetFeedsAsync();
-                    missing = [.. active.All.Select(f => f.FeedId).Where(id => !registered.Any(r => r.FeedId == id))];
+                    // A replay registers before it has read which symbols its recording holds: no symbol yet is starting too.
+                    missing = [.. active.All.Select(f => f.FeedId).Where(id => !registered.Any(r => r.FeedId == id && r.Symbols.Count > 0))];
                 }
                 catch (Exception ex) when (ex is TimeoutException or OrleansException)
                 {
