@@ -90,6 +90,9 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
+    /// <summary>The publishing feed when it is live (it can be restarted and can fetch); null for a replay or before the first batch.</summary>
+    private (string FeedId, FeedKind Kind)? LiveFeed => _feed is { Kind: not FeedKind.Replay } feed ? feed : null;
+
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
         => await handleFactory.Create<MarketEventBatch>().ResumeAsync(this);
 
@@ -281,7 +284,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
 
         // A live feed that went silent may have been deactivated: poking it brings ingestion back well
         // before its reminder would.
-        if (silentFor > _options.StaleAfter && _feed is { Kind: FeedKind.BinanceSpot } feed)
+        if (silentFor > _options.StaleAfter && LiveFeed is { } feed)
         {
             try { await FeedGrains.Get(GrainFactory, feed.Kind, feed.FeedId).EnsureStartedAsync(); }
             catch (Exception ex) { _logger.LogWarning(ex, "Could not restart feed {Feed} for silent book {Instrument}", feed.FeedId, _instrument); }
@@ -316,7 +319,7 @@ public sealed class OrderBookGrain : Grain, IOrderBookGrain, IStreamSubscription
                 _refreshOutstandingSince = null;
             }
         }
-        if (_feed is not { Kind: FeedKind.BinanceSpot } feed) return;
+        if (LiveFeed is not { } feed) return;
         string? reason;
         try { reason = _refreshRule.Reason(_sync, now, _refreshRequestedAt, _refreshPeriod); }
         catch (Exception ex)

@@ -54,21 +54,29 @@ public sealed class ClusterFixture : IAsyncLifetime
 
         Cluster = await TestClusters.StartAsync(settings);
 
-        var web = WebApplication.CreateSlimBuilder();
-        web.WebHost.UseUrls("http://127.0.0.1:0");
-        web.Logging.ClearProviders();
-        web.Services.AddSingleton<IGrainFactory>(Cluster.Client);
-        web.Services.AddMarketDataApiServices(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        _api = web.Build();
-        _api.MapMarketDataApi();
-        await _api.StartAsync();
-        var address = _api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        (_api, Http) = await StartApiAsync(Cluster.Client, settings);
 
         // The feed registers its books from a background service: every test starts once both are served.
         foreach (var symbol in Symbols)
             await Eventually.WaitAsync(async () => (await Http.GetAsync($"/api/v1/books/binance/{symbol}?depth=1")).StatusCode,
                 code => code == System.Net.HttpStatusCode.OK, $"{symbol} served by the API");
+    }
+
+    /// <summary>The HTTP API on a loopback port over <paramref name="grains"/>, configured from <paramref name="settings"/>; <paramref name="services"/> adds to its services.</summary>
+    public static async Task<(WebApplication App, HttpClient Http)> StartApiAsync(IGrainFactory grains, IReadOnlyDictionary<string, string?> settings,
+        Action<IServiceCollection>? services = null)
+    {
+        var web = WebApplication.CreateSlimBuilder();
+        web.WebHost.UseUrls("http://127.0.0.1:0");
+        web.Logging.ClearProviders();
+        web.Services.AddSingleton(grains);
+        web.Services.AddMarketDataApiServices(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services?.Invoke(web.Services);
+        var app = web.Build();
+        app.MapMarketDataApi();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) });
     }
 
     public async Task DisposeAsync()

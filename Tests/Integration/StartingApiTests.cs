@@ -2,14 +2,8 @@ using System.Net;
 using MarketData.Exchanges.Binance;
 using MarketData.Recording;
 using MarketData.Silo.Hosting;
-using MarketData.Silo.Http;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace MarketData.Tests.Integration;
 
@@ -21,22 +15,13 @@ namespace MarketData.Tests.Integration;
 [Collection(ClusterCollection.Name)]
 public sealed class StartingApiTests(ClusterFixture fixture)
 {
-    private async Task<(WebApplication App, HttpClient Http)> ApiAsync(string feedId)
-    {
-        var web = WebApplication.CreateSlimBuilder();
-        web.WebHost.UseUrls("http://127.0.0.1:0");
-        web.Logging.ClearProviders();
-        web.Services.AddSingleton<IGrainFactory>(fixture.Client);
-        web.Services.AddMarketDataApiServices(new ConfigurationBuilder().Build());
-        web.Services.AddOptions<BinanceFeedOptions>().Configure(o => o.FeedId = feedId);
-        web.Services.AddOptions<ReplayOptions>();
-        web.Services.AddSingleton<ActiveFeeds>();
-        var app = web.Build();
-        app.MapMarketDataApi();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) });
-    }
+    private Task<(WebApplication App, HttpClient Http)> ApiAsync(string feedId)
+        => ClusterFixture.StartApiAsync(fixture.Client, new Dictionary<string, string?>(), services =>
+        {
+            services.AddOptions<BinanceFeedOptions>().Configure(o => o.FeedId = feedId);
+            services.AddOptions<ReplayOptions>();
+            services.AddSingleton<ActiveFeeds>();
+        });
 
     [Fact]
     public async Task Until_the_hosts_feeds_have_registered_an_unfollowed_symbol_gets_503_starting_and_then_404()

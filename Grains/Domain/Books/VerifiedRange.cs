@@ -26,7 +26,7 @@ public readonly record struct VerifiedRange(long BidFloor, long AskCeiling)
     /// <summary>
     /// The range a REST snapshot vouches for: a side holding as many levels as were asked for may have stopped short
     /// of the real book, so it vouches down to its worst level; a shorter side is the whole side. When the limit is
-    /// unknown (someone else's recording) a side of 100 levels or more (Binance's default limit) is taken as cut off.
+    /// unknown (someone else's recording) a side of <see cref="DefaultSnapshotLimit"/> levels or more is taken as cut off.
     /// </summary>
     public static VerifiedRange OfSnapshot(DepthSnapshot snapshot)
     {
@@ -58,7 +58,7 @@ public readonly record struct VerifiedRange(long BidFloor, long AskCeiling)
         bidsCut && bids.Length > 0 ? Math.Max(BidFloor, bids[^1].Price) : BidFloor,
         asksCut && asks.Length > 0 ? Math.Min(AskCeiling, asks[^1].Price) : AskCeiling);
 
-    /// <summary>Binance's default REST depth limit: a side this long from a snapshot of unknown limit may be cut off.</summary>
+    /// <summary>The usual default REST depth limit: a side this long from a snapshot of unknown limit may be cut off.</summary>
     public const int DefaultSnapshotLimit = 100;
 
     /// <summary>Both ranges together: valid while the book has stayed synced since the older one was set.</summary>
